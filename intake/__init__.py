@@ -1,0 +1,1 @@
+"""The intake service: dossiers, storage, reports, the HTTP API and the command line."""

@@ -1,0 +1,35 @@
+"""The HTTP API: ``create_app()`` builds it; nothing is created at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from intake.db import migrate
+from intake.settings import Settings, get_settings
+from validators.packs import UnknownRulePackError
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    from intake.api import dossiers
+
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.db_url)
+    app = FastAPI(
+        title="申报材料智能预审服务",
+        description="西安市中小企业公共服务示范平台认定申报材料的上传、识别、核查与报告。",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.include_router(dossiers.router)
+
+    @app.exception_handler(UnknownRulePackError)
+    async def unknown_pack(_: Request, exc: UnknownRulePackError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

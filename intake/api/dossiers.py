@@ -1,0 +1,190 @@
+"""Dossier endpoints. Integrators script against these: keep paths and shapes stable."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel
+from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
+
+from intake.db import session_factory
+from intake.dossiers import add_upload, create_dossier, dossier_state
+from intake.models import Dossier, DossierFile, FileState, Report
+from intake.pipeline import maybe_build_report
+from intake.queue import enqueue_parse, get_queue
+from intake.reports.html import render_html
+from intake.settings import Settings
+from intake.storage import FileStore
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/dossiers", tags=["dossiers"])
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    session = session_factory(settings.db_url)()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class DossierCreated(BaseModel):
+    id: str
+    rule_pack: str
+
+
+class FileError(BaseModel):
+    code: str | None
+    message: str | None
+
+
+class FileStatus(BaseModel):
+    id: str
+    file: str
+    state: str
+    progress: str | None = None
+    pages: int | None = None
+    sha256: str | None = None
+    error: FileError | None = None
+
+
+class DossierStatus(BaseModel):
+    id: str
+    name: str
+    rule_pack: str
+    state: str
+    files: list[FileStatus]
+    report: str | None = None
+
+
+class UploadResult(BaseModel):
+    files: list[FileStatus]
+
+
+def _load(session: Session, dossier_id: str) -> Dossier:
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None:
+        raise HTTPException(status_code=404, detail="申报材料不存在，请检查编号")
+    return dossier
+
+
+def _file_status(f: DossierFile) -> FileStatus:
+    error = FileError(code=f.error_code, message=f.error_message) if f.error_code else None
+    return FileStatus(
+        id=f.id,
+        file=f.name,
+        state=f.state,
+        progress=f.progress,
+        pages=f.pages,
+        sha256=f.sha256,
+        error=error,
+    )
+
+
+class DossierCreate(BaseModel):
+    rule_pack: str | None = None
+    name: str = ""
+
+
+@router.post("", status_code=201, response_model=DossierCreated)
+def create(
+    session: SessionDep,
+    settings: SettingsDep,
+    body: DossierCreate | None = None,
+    rule_pack: str | None = None,
+) -> DossierCreated:
+    """Create an empty dossier, checked against ``rule_pack`` (JSON body or query;
+    default ``xian-2018``)."""
+    body = body or DossierCreate()
+    pack = body.rule_pack or rule_pack or settings.default_rule_pack
+    dossier = create_dossier(session, pack, body.name)
+    session.commit()
+    return DossierCreated(id=dossier.id, rule_pack=dossier.rule_pack)
+
+
+@router.post("/{dossier_id}/files", status_code=202, response_model=UploadResult)
+def upload(
+    dossier_id: str, files: list[UploadFile], session: SessionDep, settings: SettingsDep
+) -> UploadResult | JSONResponse:
+    """Upload one or many files (a ZIP is expanded); each is queued for parsing."""
+    dossier = _load(session, dossier_id)
+    store = FileStore(settings.data_dir)
+    added: list[DossierFile] = []
+    for upload_file in files:
+        added.extend(
+            add_upload(
+                session, store, settings, dossier, upload_file.filename or "", upload_file.file
+            )
+        )
+    session.commit()
+    to_parse = [f for f in added if f.state == FileState.QUEUED]
+    try:
+        queue = get_queue(settings)
+        for f in to_parse:
+            f.job_id = enqueue_parse(queue, f.id)
+        session.commit()
+    except RedisError:
+        log.exception("cannot enqueue files of dossier %s", dossier_id)
+        return JSONResponse(
+            status_code=503,
+            content={
+                "detail": "文件已保存，但处理队列暂时不可用，请稍后在本页面刷新查看或联系管理员",
+                "files": [_file_status(f).model_dump() for f in added],
+            },
+        )
+    if not to_parse:  # everything failed at upload: the report can be built now
+        maybe_build_report(settings, dossier_id)
+    return UploadResult(files=[_file_status(f) for f in added])
+
+
+@router.get("/{dossier_id}", response_model=DossierStatus)
+def status(dossier_id: str, session: SessionDep) -> DossierStatus:
+    """The dossier's state (queued, processing, done) and each file's state."""
+    dossier = _load(session, dossier_id)
+    report = session.get(Report, dossier_id)
+    state = dossier_state(dossier, report)
+    return DossierStatus(
+        id=dossier.id,
+        name=dossier.name,
+        rule_pack=dossier.rule_pack,
+        state=state,
+        files=[_file_status(f) for f in dossier.files],
+        report=f"/api/dossiers/{dossier.id}/report" if state == "done" else None,
+    )
+
+
+def _current_report(session: Session, dossier_id: str) -> dict:
+    dossier = _load(session, dossier_id)
+    report = session.get(Report, dossier_id)
+    state = dossier_state(dossier, report)
+    if state != "done" or report is None:
+        raise HTTPException(
+            status_code=409, detail=f"报告尚未生成（当前状态：{state}），请稍后再试"
+        )
+    return report.content
+
+
+@router.get("/{dossier_id}/report")
+def report_json(dossier_id: str, session: SessionDep) -> dict:
+    """The report in the shape of the contract (materials, fields, findings)."""
+    return _current_report(session, dossier_id)
+
+
+@router.get("/{dossier_id}/report.html", response_class=HTMLResponse)
+def report_html(dossier_id: str, session: SessionDep) -> HTMLResponse:
+    return HTMLResponse(render_html(_current_report(session, dossier_id)))

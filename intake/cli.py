@@ -1,0 +1,197 @@
+"""The ``intake`` command: ``check`` a dossier in-process, or run the ``serve`` and
+``worker`` processes of a deployment."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from intake.settings import get_settings
+
+console = Console(stderr=True)
+STAGES = {"parsing": "解析", "ocr": "文字识别"}
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
+def main(verbose: bool) -> None:
+    """申报材料智能预审：检查、服务与后台处理。"""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here."
+)
+@click.option(
+    "--html", "html_out", type=click.Path(path_type=Path), help="Write the HTML report here."
+)
+@click.option("--rule-pack", default=None, help="Rule pack to check against (default xian-2018).")
+@click.option("--name", default=None, help="A label for the dossier (default: the folder's name).")
+def check(
+    paths: tuple[Path, ...],
+    json_out: Path | None,
+    html_out: Path | None,
+    rule_pack: str | None,
+    name: str | None,
+) -> None:
+    """Check a dossier folder, files or a .zip in-process (no Redis needed)."""
+    from intake.db import migrate, session_scope
+    from intake.dossiers import add_path, create_dossier, files_in
+    from intake.pipeline import build_report, process_file
+    from intake.reports.html import render_html
+    from intake.storage import FileStore
+    from validators.packs import UnknownRulePackError
+
+    settings = get_settings()
+    inputs: list[tuple[str, Path]] = []
+    for path in paths:
+        if path.is_dir():
+            inputs.extend(files_in(path))
+        elif path.is_file():
+            inputs.append((path.name, path))
+        else:
+            _fail(f"找不到文件或文件夹：{path}")
+    if not inputs:
+        _fail("没有找到可检查的文件。")
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate(settings.db_url)
+        store = FileStore(settings.data_dir)
+        label = name or (paths[0].name if len(paths) == 1 else "")
+        with session_scope(settings.db_url) as session:
+            dossier = create_dossier(session, rule_pack or settings.default_rule_pack, label)
+            rows = []
+            for file_name, path in inputs:
+                rows.extend(add_path(session, store, settings, dossier, file_name, path))
+            dossier_id = dossier.id
+            jobs = [(r.id, r.name) for r in rows]
+    except UnknownRulePackError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"无法读取或写入数据：{exc}（数据目录：{settings.data_dir}）")
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[stage]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bars:
+        for file_id, file_name in jobs:
+            task = bars.add_task(file_name, total=None, stage="排队")
+
+            def progress(stage: str, done: int, total: int, task=task) -> None:
+                bars.update(
+                    task,
+                    total=total,
+                    completed=done,
+                    stage=f"{STAGES.get(stage, stage)} {done}/{total}",
+                )
+
+            state = process_file(settings, file_id, progress=progress)
+            bars.update(
+                task, total=1, completed=1, stage="完成" if state == "done" else "[red]失败[/red]"
+            )
+
+    report = build_report(settings, dossier_id)
+    out_dir = settings.data_dir / "reports" / dossier_id
+    json_out = json_out or out_dir / "report.json"
+    html_out = html_out or out_dir / "report.html"
+    for target, text in (
+        (json_out, json.dumps(report, ensure_ascii=False, indent=1)),
+        (html_out, render_html(report)),
+    ):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(target, text)
+    _print_summary(report)
+    console.print(f"JSON 报告：{json_out.resolve()}")
+    console.print(f"HTML 报告：{html_out.resolve()}")
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp"
+    ) as fh:
+        fh.write(text)
+    Path(fh.name).replace(target)
+
+
+def _print_summary(report: dict) -> None:
+    names = {
+        "pass": "[green]符合[/green]",
+        "fail": "[red]不符合[/red]",
+        "missing": "[yellow]缺失[/yellow]",
+        "review": "[blue]待审核[/blue]",
+    }
+    table = Table(title="审查结果", show_lines=False)
+    table.add_column("检查项")
+    table.add_column("结果")
+    table.add_column("说明", overflow="fold")
+    for f in report["findings"]:
+        table.add_row(f["criterion"], names.get(f["status"], f["status"]), f["message"])
+    console.print(table)
+    for f in report["files"]:
+        if f["state"] == "failed":
+            console.print(f"[red]无法处理[/red] {f['file']}：{f['error']['message']}")
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]错误：[/red]{message}")
+    sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the HTTP API (FastAPI under uvicorn)."""
+    import uvicorn
+
+    from intake.api import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an rq worker on the parse queue."""
+    from rq import Worker
+
+    import extractors.classify  # noqa: F401  (loaded once here, shared by forked jobs)
+    import worker.jobs  # noqa: F401
+    from intake.db import migrate
+    from intake.queue import get_queue
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.db_url)
+    queue = get_queue(settings)
+    Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+
+
+@main.command()
+def migrate_db() -> None:
+    """Bring the database schema up to date."""
+    from intake.db import migrate
+
+    migrate(get_settings().db_url)
+    console.print("数据库已是最新版本。")
+
+
+if __name__ == "__main__":
+    main()

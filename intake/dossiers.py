@@ -1,0 +1,199 @@
+"""Dossiers and their files: create, add uploads (expanding ZIPs), and derive state."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from extractors.archive import expand_zip
+from extractors.errors import InputFileError
+from extractors.sniff import ZIP, sniff
+from intake.models import Dossier, DossierFile, DossierState, FileState, Report
+from intake.settings import Settings
+from intake.storage import FileStore
+from validators.packs import UnknownRulePackError, load_pack
+
+log = logging.getLogger(__name__)
+
+
+def create_dossier(session: Session, rule_pack: str, name: str = "") -> Dossier:
+    load_pack(rule_pack)  # raises UnknownRulePackError for a name we do not have
+    dossier = Dossier(rule_pack=rule_pack, name=name[:255])
+    session.add(dossier)
+    session.flush()
+    return dossier
+
+
+def add_upload(
+    session: Session,
+    store: FileStore,
+    settings: Settings,
+    dossier: Dossier,
+    name: str,
+    stream: BinaryIO,
+) -> list[DossierFile]:
+    """Store one upload. A ZIP becomes its member files; a file that cannot even be stored
+    (empty, too large, an unsafe archive) is recorded as failed with its reason."""
+    name = clean_name(name)
+    try:
+        sha, size = store.put_stream(stream, settings.max_upload_bytes)
+    except InputFileError as exc:
+        return [_add_failed(session, dossier, name, exc)]
+    return _add_stored(session, store, settings, dossier, name, sha, size)
+
+
+def add_path(
+    session: Session,
+    store: FileStore,
+    settings: Settings,
+    dossier: Dossier,
+    name: str,
+    path: Path,
+) -> list[DossierFile]:
+    with path.open("rb") as fh:
+        return add_upload(session, store, settings, dossier, name, fh)
+
+
+def _add_stored(
+    session: Session,
+    store: FileStore,
+    settings: Settings,
+    dossier: Dossier,
+    name: str,
+    sha: str,
+    size: int,
+) -> list[DossierFile]:
+    blob = store.blob_path(sha)
+    try:
+        media_type = sniff(blob)
+    except InputFileError:
+        media_type = None  # the parse job will report the reason
+    if media_type != ZIP:
+        return [_add_row(session, dossier, name, sha256=sha, size=size, media_type=media_type)]
+    scratch = store.scratch_dir()
+    try:
+        members = expand_zip(blob, scratch, settings.archive_limits())
+        added: list[DossierFile] = []
+        prefix = _common_folder([m.name for m in members])
+        for member in members:
+            member_name = member.name[len(prefix) :]
+            try:
+                m_sha, m_size = store.put_path(member.path, settings.max_upload_bytes)
+            except InputFileError as exc:
+                added.append(_add_failed(session, dossier, member_name, exc))
+                continue
+            added.extend(_add_stored(session, store, settings, dossier, member_name, m_sha, m_size))
+        if not added:
+            added.append(
+                _add_row(
+                    session,
+                    dossier,
+                    name,
+                    sha256=sha,
+                    size=size,
+                    media_type=ZIP,
+                    state=FileState.FAILED,
+                    error_code="empty",
+                    error_message="压缩包中没有可处理的文件",
+                )
+            )
+        return added
+    except InputFileError as exc:
+        return [_add_failed(session, dossier, name, exc, sha256=sha, size=size)]
+    finally:
+        store.remove_dir(scratch)
+
+
+def _common_folder(names: list[str]) -> str:
+    """The one top-level folder that every member sits in ("dossier/"), if there is one:
+    a zipped dossier folder's files are named as they are inside that folder."""
+    tops = {n.split("/", 1)[0] for n in names}
+    if len(tops) == 1 and all("/" in n for n in names):
+        return tops.pop() + "/"
+    return ""
+
+
+def _add_failed(
+    session: Session, dossier: Dossier, name: str, exc: InputFileError, **kw
+) -> DossierFile:
+    return _add_row(
+        session,
+        dossier,
+        name,
+        state=FileState.FAILED,
+        error_code=str(exc.code),
+        error_message=exc.message,
+        **kw,
+    )
+
+
+def _add_row(session: Session, dossier: Dossier, name: str, **kw) -> DossierFile:
+    taken = set(
+        session.scalars(select(DossierFile.name).where(DossierFile.dossier_id == dossier.id))
+    )
+    seq = session.scalar(select(func.count()).where(DossierFile.dossier_id == dossier.id)) or 0
+    row = DossierFile(dossier_id=dossier.id, name=unique_name(name, taken), seq=seq, **kw)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def clean_name(name: str) -> str:
+    """A display name for an upload: a relative "/"-path with no empty or dot parts."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return "/".join(parts) or "未命名文件"
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    path = PurePosixPath(name)
+    n = 2
+    while (candidate := str(path.with_name(f"{path.stem} ({n}){path.suffix}"))) in taken:
+        n += 1
+    return candidate
+
+
+def fingerprint(files: Iterable[DossierFile]) -> str:
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.id):
+        digest.update(f"{f.id}:{f.sha256}:{f.state}\n".encode())
+    return digest.hexdigest()
+
+
+def dossier_state(dossier: Dossier, report: Report | None) -> DossierState:
+    files = dossier.files
+    if files and all(FileState(f.state).terminal for f in files):
+        if report is not None and report.fingerprint == fingerprint(files):
+            return DossierState.DONE
+        return DossierState.PROCESSING
+    if all(f.state == FileState.QUEUED for f in files):
+        return DossierState.QUEUED
+    return DossierState.PROCESSING
+
+
+def files_in(folder: Path) -> list[tuple[str, Path]]:
+    """A dossier folder's files as (relative name, path), hidden files left out."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_file() and not any(p.startswith(".") for p in rel.parts):
+            found.append((rel.as_posix(), path))
+    return found
+
+
+__all__ = [
+    "UnknownRulePackError",
+    "add_path",
+    "add_upload",
+    "create_dossier",
+    "dossier_state",
+    "files_in",
+    "fingerprint",
+]

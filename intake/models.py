@@ -1,0 +1,119 @@
+"""Database tables: dossiers, their files, one parse per content hash, and reports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class FileState(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (FileState.DONE, FileState.FAILED)
+
+
+class DossierState(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+
+
+class ParseState(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON}
+
+
+class Dossier(Base):
+    __tablename__ = "dossiers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    rule_pack: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    files: Mapped[list[DossierFile]] = relationship(
+        back_populates="dossier", order_by="DossierFile.seq", cascade="all, delete-orphan"
+    )
+    report: Mapped[Report | None] = relationship(cascade="all, delete-orphan")
+
+
+class DossierFile(Base):
+    __tablename__ = "dossier_files"
+    __table_args__ = (UniqueConstraint("dossier_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(default=0)  # upload order within the dossier
+    name: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    media_type: Mapped[str | None] = mapped_column(String(128))
+    pages: Mapped[int | None]
+    state: Mapped[str] = mapped_column(String(16), default=FileState.QUEUED)
+    progress: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    dossier: Mapped[Dossier] = relationship(back_populates="files")
+
+
+class Parse(Base):
+    """The outcome of parsing one content hash; the document itself is in the file store."""
+
+    __tablename__ = "parses"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    media_type: Mapped[str | None] = mapped_column(String(128))
+    parser: Mapped[str | None] = mapped_column(String(32))
+    pages: Mapped[int | None]
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True
+    )
+    rule_pack: Mapped[str] = mapped_column(String(64))
+    # Which files (and their states) the report was built from; when it no longer matches
+    # the dossier's files, the report is stale and the dossier is not done.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]]
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,164 @@
+"""The two jobs of the service, used alike by the CLI (in-process) and the rq worker:
+parse one file (once per content hash), and build a dossier's report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from extractors.errors import InputFileError, InternalParseError
+from extractors.model import Document
+from extractors.registry import parse_file
+from intake.db import session_scope
+from intake.dossiers import fingerprint
+from intake.models import Dossier, DossierFile, FileState, Parse, ParseState, Report, utcnow
+from intake.reports.build import build_report_content
+from intake.settings import Settings
+from intake.storage import FileStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+def process_file(settings: Settings, file_id: str, progress: Progress | None = None) -> str:
+    """Parse one dossier file and record the outcome; returns the file's final state.
+
+    A permanent failure (corrupt, encrypted …) is recorded as the file's failed state; a
+    retryable one (OCR timed out) is re-raised for the queue to retry."""
+    store = FileStore(settings.data_dir)
+    with session_scope(settings.db_url) as session:
+        row = session.get(DossierFile, file_id)
+        if row is None:
+            raise LookupError(f"no dossier file {file_id}")
+        if row.state == FileState.FAILED and not row.sha256:
+            return row.state  # failed at upload (empty, too large): nothing to parse
+        sha = row.sha256
+        row.state = FileState.PROCESSING
+        row.progress = "parsing"
+        cached = session.get(Parse, sha)
+        cached = (
+            None
+            if cached is None
+            else (
+                cached.state,
+                cached.pages,
+                cached.media_type,
+                cached.error_code,
+                cached.error_message,
+            )
+        )
+
+    if cached is not None and (cached[0] == ParseState.FAILED or store.has_document(sha)):
+        state, pages, media_type, code, message = cached
+    else:
+        state, pages, media_type, code, message = _parse(settings, store, file_id, sha, progress)
+
+    with session_scope(settings.db_url) as session:
+        row = session.get(DossierFile, file_id)
+        row.state = FileState.DONE if state == ParseState.DONE else FileState.FAILED
+        row.pages, row.media_type = pages, media_type or row.media_type
+        row.error_code, row.error_message, row.progress = code, message, None
+        final = row.state
+        dossier_id = row.dossier_id
+    maybe_build_report(settings, dossier_id)
+    return final
+
+
+def _parse(settings: Settings, store: FileStore, file_id: str, sha: str, progress: Progress | None):
+    writer = _ProgressWriter(settings, file_id, progress)
+    started = time.monotonic()
+    try:
+        document = parse_file(store.blob_path(sha), settings.parse_options(writer))
+    except InputFileError as exc:
+        if exc.retryable:
+            raise
+        log.info("file %s (%s) failed: %s", file_id, sha[:12], exc)
+        if not isinstance(exc, InternalParseError):  # a defect of ours may be fixed later
+            _record_parse(settings, sha, ParseState.FAILED, None, None, exc, started)
+        return ParseState.FAILED, None, None, str(exc.code), exc.message
+    store.save_document(sha, document)
+    _record_parse(settings, sha, ParseState.DONE, document, document.parser, None, started)
+    return ParseState.DONE, len(document.pages), document.media_type, None, None
+
+
+def _record_parse(
+    settings: Settings,
+    sha: str,
+    state: ParseState,
+    document: Document | None,
+    parser: str | None,
+    exc: InputFileError | None,
+    started: float,
+) -> None:
+    with session_scope(settings.db_url) as session:
+        parse = session.get(Parse, sha) or Parse(sha256=sha)
+        parse.state = state
+        parse.parser = parser
+        parse.media_type = document.media_type if document else None
+        parse.pages = len(document.pages) if document else None
+        parse.error_code = str(exc.code) if exc else None
+        parse.error_message = exc.message if exc else None
+        parse.duration_ms = int((time.monotonic() - started) * 1000)
+        parse.created_at = utcnow()
+        session.merge(parse)
+
+
+class _ProgressWriter:
+    """Forwards progress to the caller and, at most once a second, to the file's row
+    (where the API and the web pages read "OCR 3/12")."""
+
+    def __init__(self, settings: Settings, file_id: str, forward: Progress | None) -> None:
+        self.settings, self.file_id, self.forward = settings, file_id, forward
+        self.last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.forward is not None:
+            self.forward(stage, done, total)
+        now = time.monotonic()
+        if now - self.last < 1.0 and done < total:
+            return
+        self.last = now
+        try:
+            with session_scope(self.settings.db_url) as session:
+                row = session.get(DossierFile, self.file_id)
+                if row is not None:
+                    row.progress = f"{stage} {done}/{total}"
+        except Exception:  # progress is a courtesy; never fail a parse over it
+            log.debug("progress write failed", exc_info=True)
+
+
+def maybe_build_report(settings: Settings, dossier_id: str) -> bool:
+    """Build the report when every file of the dossier has finished (done or failed)."""
+    with session_scope(settings.db_url) as session:
+        states = session.scalars(
+            select(DossierFile.state).where(DossierFile.dossier_id == dossier_id)
+        ).all()
+    if not states or not all(FileState(s).terminal for s in states):
+        return False
+    build_report(settings, dossier_id)
+    return True
+
+
+def build_report(settings: Settings, dossier_id: str, rule_pack: str | None = None) -> dict:
+    """(Re)build and store the dossier's report from the stored parses: no file is parsed
+    or OCR'd again."""
+    store = FileStore(settings.data_dir)
+    with session_scope(settings.db_url) as session:
+        dossier = session.get(Dossier, dossier_id)
+        if dossier is None:
+            raise LookupError(f"no dossier {dossier_id}")
+        if rule_pack is not None:
+            dossier.rule_pack = rule_pack
+        files = list(dossier.files)
+        content = build_report_content(dossier, files, store)
+        report = session.get(Report, dossier_id) or Report(dossier_id=dossier_id)
+        report.rule_pack = dossier.rule_pack
+        report.fingerprint = fingerprint(files)
+        report.content = content
+        report.built_at = utcnow()
+        session.merge(report)
+    return content

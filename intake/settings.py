@@ -1,0 +1,67 @@
+"""Settings from the environment (``INTAKE_*``), read once per process through
+:func:`get_settings` and never at import time, so tests can override them."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from extractors.archive import ArchiveLimits
+from extractors.ocr import TesseractEngine
+from extractors.registry import ParseOptions
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("intake", appauthor=False)))
+    database_url: str | None = None  # default: SQLite under data_dir
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "intake"
+    default_rule_pack: str = "xian-2018"
+
+    ocr_lang: str = "chi_sim+eng"
+    ocr_dpi: int = 200
+    ocr_timeout: float = 180.0
+    ocr_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+
+    max_upload_bytes: int = 200 << 20
+    max_pages: int = 1000
+    max_image_pixels: int = 64_000_000
+    max_archive_members: int = 500
+    max_archive_bytes: int = 1 << 30
+
+    job_timeout: int = 3600  # seconds for one file's parse job (a 200-page scan)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'intake.db'}"
+
+    def parse_options(self, progress=None) -> ParseOptions:
+        options = ParseOptions(
+            ocr=TesseractEngine(lang=self.ocr_lang, timeout=self.ocr_timeout),
+            ocr_dpi=self.ocr_dpi,
+            ocr_workers=self.ocr_workers,
+            max_pages=self.max_pages,
+            max_image_pixels=self.max_image_pixels,
+        )
+        if progress is not None:
+            options.progress = progress
+        return options
+
+    def archive_limits(self) -> ArchiveLimits:
+        return ArchiveLimits(
+            max_members=self.max_archive_members,
+            max_total_bytes=self.max_archive_bytes,
+            max_member_bytes=self.max_upload_bytes,
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,81 @@
+"""A content-addressed file store under ``$INTAKE_DATA_DIR``: uploaded bytes by SHA-256,
+and each file's parsed document beside them. Shared by the API and the workers (one
+volume in a deployment)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from extractors.errors import EmptyFileError, FileTooLargeError
+from extractors.model import Document
+
+
+class FileStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "blobs").mkdir(parents=True, exist_ok=True)
+        (root / "documents").mkdir(parents=True, exist_ok=True)
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.root / "blobs" / sha256[:2] / sha256
+
+    def document_path(self, sha256: str) -> Path:
+        return self.root / "documents" / sha256[:2] / f"{sha256}.json.gz"
+
+    def put_stream(self, stream: BinaryIO, max_bytes: int) -> tuple[str, int]:
+        """Copy a stream into the store, hashing as it goes; refuse past ``max_bytes``."""
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(1 << 20):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FileTooLargeError(f"more than {max_bytes} bytes")
+                    digest.update(chunk)
+                    out.write(chunk)
+            if size == 0:
+                raise EmptyFileError("0 bytes")
+            sha = digest.hexdigest()
+            target = self.blob_path(sha)
+            if target.exists():
+                os.unlink(tmp_name)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp_name, target)
+            return sha, size
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+    def put_path(self, path: Path, max_bytes: int) -> tuple[str, int]:
+        with path.open("rb") as fh:
+            return self.put_stream(fh, max_bytes)
+
+    def save_document(self, sha256: str, document: Document) -> None:
+        target = self.document_path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp")
+        with os.fdopen(fd, "wb") as out:
+            out.write(document.to_gzip_json())
+        os.replace(tmp_name, target)
+
+    def load_document(self, sha256: str) -> Document:
+        return Document.from_gzip_json(self.document_path(sha256).read_bytes())
+
+    def has_document(self, sha256: str) -> bool:
+        return self.document_path(sha256).exists()
+
+    def scratch_dir(self) -> Path:
+        return Path(tempfile.mkdtemp(dir=self.root / "tmp"))
+
+    @staticmethod
+    def remove_dir(path: Path) -> None:
+        shutil.rmtree(path, ignore_errors=True)

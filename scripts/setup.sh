@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Idempotent set-up on Debian: the system packages the service needs (only those that are
+# missing, so a second run is quick and needs no network), then .venv with the project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+need=()
+command -v tesseract >/dev/null || need+=(tesseract-ocr)
+[ -n "$(find /usr/share/tesseract-ocr -name chi_sim.traineddata 2>/dev/null | head -1)" ] \
+  || need+=(tesseract-ocr-chi-sim)
+fc-list 2>/dev/null | grep -qi "wenquanyi micro hei" || need+=(fonts-wqy-microhei fontconfig)
+"$PYTHON" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
+if ((${#need[@]})); then
+  echo "setup: installing ${need[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+stamp=.venv/.installed
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+  touch "$stamp"
+fi

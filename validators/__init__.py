@@ -1,0 +1,1 @@
+"""Rule packs (data) and the checks (small named functions) that judge a dossier."""

@@ -1,0 +1,244 @@
+"""The checks a rule pack can name: small functions in one explicit registry.
+
+Each takes the dossier's facts and the criterion's parameters and returns an Outcome.
+They never pass on missing evidence, never fail on a value that could not be read
+(missing) or was read with low confidence (review)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date
+
+from extractors import credit_code
+from extractors.fields import FieldValue
+from validators.engine import LOW_CONFIDENCE, Facts, Outcome, Status
+
+MATERIAL_NAMES = {
+    "application_report": "示范平台申请报告",
+    "recommendation_form": "推荐表",
+    "business_licence": "营业执照副本或法人证书（复印件）",
+    "audit_report": "上一年度审计报告或服务收支专项审计报告",
+    "service_evidence": "开展服务的证明材料（通知、照片、总结等）",
+    "premises_proof": "经营服务场所证明（房产证或租赁合同）",
+    "qualification": "从业资格（资质）、网站备案、许可证等证明",
+    "authenticity_declaration": "申报材料真实性声明（加盖公章）",
+}
+
+
+def where(v: FieldValue) -> str:
+    return f"{v.file} 第{v.page}页"
+
+
+def _show(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value >= 10 else f"{value:.0%}" if value <= 1 else str(value)
+    return str(value)
+
+
+def _pick(facts: Facts, field: str, prefer: list[str] | None):
+    """The value a threshold is judged on: from the first preferred material that has one."""
+    for kind in prefer or []:
+        found = facts.values(field, [kind])
+        if found:
+            return found[0]
+    found = facts.values(field)
+    return found[0] if found else None
+
+
+def at_least(
+    facts: Facts, field: str, min: float, prefer: list[str] | None = None, unit: str = ""
+) -> Outcome:
+    picked = _pick(facts, field, prefer)
+    if picked is None:
+        return Outcome(Status.MISSING)
+    ref, v = picked
+    ctx = {"value": _show(v.value), "where": where(v)}
+    if v.confidence < LOW_CONFIDENCE:
+        return Outcome(Status.REVIEW, [ref], ctx)
+    return Outcome(Status.PASS if v.value >= min else Status.FAIL, [ref], ctx)
+
+
+def any_of(facts: Facts, conditions: list[dict]) -> Outcome:
+    seen: list[tuple[str, FieldValue, bool]] = []
+    for cond in conditions:
+        picked = _pick(facts, cond["field"], cond.get("prefer"))
+        if picked is None:
+            continue
+        ref, v = picked
+        ok = v.value > cond["above"] if "above" in cond else v.value >= cond["min"]
+        seen.append((ref, v, ok))
+    if not seen:
+        return Outcome(Status.MISSING)
+    refs = [r for r, _, _ in seen]
+    ctx = {
+        "value": "；".join(f"{v.field}={_show(v.value)}" for _, v, _ in seen),
+        "where": "；".join(where(v) for _, v, _ in seen),
+    }
+    if any(ok and v.confidence >= LOW_CONFIDENCE for _, v, ok in seen):
+        return Outcome(Status.PASS, refs, ctx)
+    if any(v.confidence < LOW_CONFIDENCE for _, v, _ in seen):
+        return Outcome(Status.REVIEW, refs, ctx)
+    if len(seen) < len(conditions):
+        return Outcome(Status.MISSING, refs, ctx)
+    return Outcome(Status.FAIL, refs, ctx)
+
+
+def materials_present(facts: Facts, types: list[str]) -> Outcome:
+    missing = [t for t in types if not facts.has_material(t)]
+    ctx = {"missing": "；".join(MATERIAL_NAMES.get(t, t) for t in missing)}
+    return Outcome(Status.FAIL if missing else Status.PASS, [], ctx)
+
+
+def credit_codes_valid(facts: Facts, field: str) -> Outcome:
+    found = facts.values(field)
+    if not found:
+        return Outcome(Status.MISSING)
+    bad = [(r, v) for r, v in found if not credit_code.is_valid(v.value)]
+    if not bad:
+        return Outcome(
+            Status.PASS,
+            [r for r, _ in found],
+            {"value": "、".join(sorted({v.value for _, v in found}))},
+        )
+    v = bad[0][1]
+    status = Status.REVIEW if v.confidence < LOW_CONFIDENCE else Status.FAIL
+    return Outcome(status, [r for r, _ in bad], {"value": v.value, "where": where(v)})
+
+
+_SUFFIXES = (("有限责任公司", "有限公司"),)
+
+
+def normalize_name(name: str) -> str:
+    name = unicodedata.normalize("NFKC", name)
+    name = re.sub(r"\s+", "", name)
+    for long, short in _SUFFIXES:
+        name = name.replace(long, short)
+    return name
+
+
+def consistent(
+    facts: Facts, fields: list[str], normalize: str = "name", materials: list[str] | None = None
+) -> Outcome:
+    found = [pair for f in fields for pair in facts.values(f, materials)]
+    norm = normalize_name if normalize == "name" else lambda s: s.upper().replace(" ", "")
+    groups: dict[str, list[tuple[str, FieldValue]]] = {}
+    for ref, v in found:
+        groups.setdefault(norm(v.value), []).append((ref, v))
+    sources = {v.material for _, v in found}
+    if len(found) < 2 or len(sources) < 2:
+        return Outcome(Status.MISSING, [r for r, _ in found])
+    refs = [r for r, _ in found]
+    if len(groups) == 1:
+        return Outcome(Status.PASS, refs, {"value": found[0][1].value})
+    shown = "；".join(f"{vals[0][1].value}（{where(vals[0][1])}）" for vals in groups.values())
+    low = any(v.confidence < LOW_CONFIDENCE for _, v in found)
+    return Outcome(Status.REVIEW if low else Status.FAIL, refs, {"value": shown})
+
+
+def declared_matches(
+    facts: Facts, field: str, declared: str, evidence: list[str], tolerance: float
+) -> Outcome:
+    ours = facts.values(field, [declared])
+    theirs = facts.values(field, evidence)
+    if not ours or not theirs:
+        return Outcome(Status.MISSING, [r for r, _ in ours + theirs])
+    (r1, d), (r2, e) = ours[0], theirs[0]
+    ctx = {"value": f"申报{_show(d.value)}（{where(d)}），证明材料{_show(e.value)}（{where(e)}）"}
+    ok = abs(d.value - e.value) <= tolerance * max(abs(e.value), 1e-9)
+    if not ok and min(d.confidence, e.confidence) < LOW_CONFIDENCE:
+        return Outcome(Status.REVIEW, [r1, r2], ctx)
+    return Outcome(Status.PASS if ok else Status.FAIL, [r1, r2], ctx)
+
+
+def address_in(facts: Facts, field: str, place: str) -> Outcome:
+    found = facts.values(field)
+    if not found:
+        return Outcome(Status.MISSING)
+    outside = [(r, v) for r, v in found if place not in normalize_name(v.value)]
+    if not outside:
+        v = found[0][1]
+        return Outcome(Status.PASS, [r for r, _ in found], {"value": v.value, "where": where(v)})
+    v = outside[0][1]
+    status = Status.REVIEW if v.confidence < LOW_CONFIDENCE else Status.FAIL
+    return Outcome(status, [r for r, _ in outside], {"value": v.value, "where": where(v)})
+
+
+def _first(facts: Facts, field: str):
+    found = facts.values(field)
+    return found[0] if found else None
+
+
+def years_before(facts: Facts, field: str, reference: str, years: int) -> Outcome:
+    a, b = _first(facts, field), _first(facts, reference)
+    if a is None or b is None:
+        return Outcome(Status.MISSING, [p[0] for p in (a, b) if p])
+    start, ref = date.fromisoformat(a[1].value), date.fromisoformat(b[1].value)
+    try:
+        anniversary = start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        anniversary = start.replace(year=start.year + years, day=28)
+    ctx = {"value": a[1].value, "where": where(a[1]), "reference": b[1].value, "years": years}
+    return Outcome(Status.PASS if anniversary <= ref else Status.FAIL, [a[0], b[0]], ctx)
+
+
+def previous_year_end(facts: Facts, field: str, reference: str) -> Outcome:
+    a, b = _first(facts, field), _first(facts, reference)
+    if a is None or b is None:
+        return Outcome(Status.MISSING, [p[0] for p in (a, b) if p])
+    end, ref = date.fromisoformat(a[1].value), date.fromisoformat(b[1].value)
+    ctx = {"value": a[1].value, "reference": b[1].value}
+    ok = end == date(ref.year - 1, 12, 31)
+    return Outcome(Status.PASS if ok else Status.FAIL, [a[0], b[0]], ctx)
+
+
+def lease_valid(facts: Facts, field: str, reference: str) -> Outcome:
+    a, b = _first(facts, field), _first(facts, reference)
+    owned = [
+        m
+        for m in facts.materials
+        if m.type == "premises_proof"
+        and any("不动产权" in c or "房屋所有权" in c or "房产证" in c for c in m.cues)
+    ]
+    if a is None and owned:
+        return Outcome(Status.PASS, [], {"value": "自有房产"})
+    if a is None or b is None:
+        return Outcome(Status.MISSING, [p[0] for p in (a, b) if p])
+    ctx = {"value": a[1].value, "reference": b[1].value}
+    ok = date.fromisoformat(a[1].value) >= date.fromisoformat(b[1].value)
+    return Outcome(Status.PASS if ok else Status.FAIL, [a[0], b[0]], ctx)
+
+
+def audit_opinion(facts: Facts, field: str) -> Outcome:
+    a = _first(facts, field)
+    if a is None:
+        return Outcome(Status.MISSING)
+    ctx = {"value": a[1].value, "where": where(a[1])}
+    ok = a[1].value == "unqualified" and a[1].confidence >= LOW_CONFIDENCE
+    return Outcome(Status.PASS if ok else Status.REVIEW, [a[0]], ctx)
+
+
+def needs_review(facts: Facts, material: str) -> Outcome:
+    pages = [
+        f"{m.file} 第{m.pages[0]}–{m.pages[1]}页" for m in facts.materials if m.type == material
+    ]
+    if not pages:
+        return Outcome(Status.MISSING)
+    return Outcome(Status.REVIEW, [], {"where": "；".join(pages)})
+
+
+CHECKS: dict[str, Callable[..., Outcome]] = {
+    "at_least": at_least,
+    "any_of": any_of,
+    "materials_present": materials_present,
+    "credit_codes_valid": credit_codes_valid,
+    "consistent": consistent,
+    "declared_matches": declared_matches,
+    "address_in": address_in,
+    "years_before": years_before,
+    "previous_year_end": previous_year_end,
+    "lease_valid": lease_valid,
+    "audit_opinion": audit_opinion,
+    "needs_review": needs_review,
+}
