@@ -52,7 +52,7 @@ class TesseractEngine:
     """Tesseract through pytesseract's ``image_to_data`` (word boxes and confidences)."""
 
     lang: str = "chi_sim+eng"
-    psm: int = 3
+    psm: int = 4  # one column of variable sizes: psm 3 dropped large titles such as 营业执照
     timeout: float = 120.0
     name: str = "tesseract"
 

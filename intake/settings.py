@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     default_rule_pack: str = "xian-2018"
 
     ocr_lang: str = "chi_sim+eng"
+    ocr_psm: int = 4
     ocr_dpi: int = 200
     ocr_timeout: float = 180.0
     ocr_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
@@ -44,7 +45,7 @@ class Settings(BaseSettings):
 
     def parse_options(self, progress=None) -> ParseOptions:
         options = ParseOptions(
-            ocr=TesseractEngine(lang=self.ocr_lang, timeout=self.ocr_timeout),
+            ocr=TesseractEngine(lang=self.ocr_lang, psm=self.ocr_psm, timeout=self.ocr_timeout),
             ocr_dpi=self.ocr_dpi,
             ocr_workers=self.ocr_workers,
             max_pages=self.max_pages,

@@ -29,13 +29,7 @@ def on_parse_failure(job, connection, exc_type, exc_value, traceback) -> None:
     if isinstance(exc_value, InputFileError):
         code, message = str(exc_value.code), exc_value.message
     else:
-        fallback = OcrFailedError()
-        code, message = (
-            "internal",
-            "处理超时或中断，请稍后重试；如多次失败，请上传更清晰或更小的文件",
-        )
-        if exc_type is not None and issubclass(exc_type, OcrFailedError):
-            code, message = str(fallback.code), fallback.message
+        code, message = "internal", INTERRUPTED
     with session_scope(settings.db_url) as session:
         row = session.get(DossierFile, file_id)
         if row is None:

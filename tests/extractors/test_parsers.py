@@ -1,0 +1,116 @@
+"""Each parser on generated inputs, through the registry (type from content)."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractors.errors import (
+    CorruptFileError,
+    EmptyFileError,
+    EncryptedFileError,
+    ErrorCode,
+    ImageTooLargeError,
+    InputFileError,
+    UnsupportedTypeError,
+)
+from extractors.model import Document, Origin
+from extractors.registry import parse_file
+from extractors.sniff import DOCX, PDF, PNG, sniff
+from extractors.text import compact
+
+
+def test_sniff_uses_content_not_name(samples):
+    assert sniff(samples["text_pdf"]) == PDF
+    assert sniff(samples["docx"]) == DOCX
+    assert sniff(samples["png_named_pdf"]) == PNG
+
+
+def test_text_pdf_words_boxes_and_table(samples, options):
+    doc = parse_file(samples["text_pdf"], options)
+    assert [p.origin for p in doc.pages] == [Origin.TEXT, Origin.TEXT]
+    first = doc.pages[0]
+    assert first.lines[0].text.replace(" ", "") == "审计报告"
+    x0, y0, x1, y1 = first.lines[0].bbox
+    assert 0 <= x0 < x1 <= first.width and 0 <= y0 < y1 < first.height / 4  # near the top
+    assert "注册会计师" in compact(first.text)
+    tables = doc.pages[1].tables
+    assert len(tables) == 1
+    assert tables[0].rows[1] == ["资产总计", "1,234,567.89", "1,000,000.00"]
+
+
+def test_scanned_pdf_is_ocrd_page_by_page(samples, options):
+    seen = []
+    options.progress = lambda stage, done, total: seen.append((stage, done, total))
+    doc = parse_file(samples["scanned_pdf"], options)
+    assert [p.origin for p in doc.pages] == [Origin.OCR, Origin.OCR]
+    assert "租赁合同" in compact(doc.pages[0].text)
+    assert "营业执照" in compact(doc.pages[1].text)
+    assert doc.pages[0].conf and doc.pages[0].conf > 0.5
+    # boxes are in PDF points, like text pages
+    assert doc.pages[0].unit == "pt" and doc.pages[0].lines[0].bbox[2] <= doc.pages[0].width
+    assert ("ocr", 2, 2) in seen
+
+
+def test_docx_paragraphs_tables_and_page_breaks(samples, options):
+    doc = parse_file(samples["docx"], options)
+    assert len(doc.pages) == 2
+    assert doc.pages[0].lines[0].text == "西安市中小企业公共服务示范平台申请报告"
+    assert doc.pages[1].tables[0].rows == [["资产总额", "326.50万元"], ["服务人员", "26人"]]
+    assert "资产总额 326.50万元" in doc.pages[1].text  # table rows in reading order too
+
+
+def test_photo_is_turned_upright_by_exif(samples, options):
+    doc = parse_file(samples["photo"], options)
+    page = doc.pages[0]
+    assert page.rotation == 270 and page.width < page.height  # stored sideways, read upright
+    assert "营业执照" in compact(page.text)
+    assert "西安测试有限公司" in compact(page.text)
+
+
+def test_png_with_pdf_name_is_read_as_image(samples, options):
+    doc = parse_file(samples["png_named_pdf"], options)
+    assert doc.parser == "image" and "备案" in compact(doc.text)
+
+
+@pytest.mark.parametrize(
+    ("sample", "error", "code"),
+    [
+        ("truncated_pdf", CorruptFileError, ErrorCode.CORRUPT),
+        ("encrypted_pdf", EncryptedFileError, ErrorCode.ENCRYPTED),
+        ("empty", EmptyFileError, ErrorCode.EMPTY),
+        ("garbage", UnsupportedTypeError, ErrorCode.UNSUPPORTED_TYPE),
+        ("bomb", ImageTooLargeError, ErrorCode.IMAGE_TOO_LARGE),
+        ("truncated_jpeg", CorruptFileError, ErrorCode.CORRUPT),
+    ],
+)
+def test_bad_files_give_typed_errors_with_chinese_messages(samples, options, sample, error, code):
+    with pytest.raises(error) as info:
+        parse_file(samples[sample], options)
+    assert info.value.code == code
+    assert info.value.message and all(ord(c) < 0x3000 or c for c in info.value.message)
+    assert any("\u4e00" <= c <= "\u9fff" for c in info.value.message)
+
+
+def test_a_crashing_parser_becomes_an_internal_error(samples, options):
+    from extractors.registry import ParserRegistry
+
+    class Crashing:
+        name = "crashing"
+
+        def score(self, media_type):
+            return 10
+
+        def parse(self, path, options):
+            raise ZeroDivisionError("boom")
+
+    registry = ParserRegistry()
+    registry.register(Crashing())
+    with pytest.raises(InputFileError) as info:
+        parse_file(samples["text_pdf"], options, registry)
+    assert info.value.code == ErrorCode.INTERNAL
+
+
+def test_document_round_trips_through_storage_format(samples, options):
+    doc = parse_file(samples["text_pdf"], options)
+    again = Document.from_gzip_json(doc.to_gzip_json())
+    assert again == doc
