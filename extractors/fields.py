@@ -27,6 +27,7 @@ class FieldValue:
     material: str | None = None
     bbox: BBox | None = None
     note: str | None = None
+    origin: str | None = None  # text layer, ocr or docx: an OCR'd value may be a misread
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -37,6 +38,7 @@ class FieldValue:
             "text": self.text,
             "confidence": round(self.confidence, 2),
             "material": self.material,
+            "origin": self.origin,
         }
         if self.note:
             out["note"] = self.note
@@ -80,6 +82,7 @@ def _from_line(line: Line, page: Page, file: str, kind: str | None):
     text = compact(line.text)
     conf = _confidence(line, page)
     base = {
+        "origin": str(page.origin),
         "file": file,
         "page": page.number,
         "text": line.text,

@@ -133,8 +133,12 @@ def consistent(
     if len(groups) == 1:
         return Outcome(Status.PASS, refs, {"value": found[0][1].value})
     shown = "；".join(f"{vals[0][1].value}（{where(vals[0][1])}）" for vals in groups.values())
-    low = any(v.confidence < LOW_CONFIDENCE for _, v in found)
-    return Outcome(Status.REVIEW if low else Status.FAIL, refs, {"value": shown})
+    # Only the largest group is trusted; if every dissenting value was OCR'd or read with
+    # low confidence it may be a misread, and a person decides.
+    majority = max(groups.values(), key=len)
+    dissent = [v for vals in groups.values() if vals is not majority for _, v in vals]
+    unsure = all(v.origin == "ocr" or v.confidence < LOW_CONFIDENCE for v in dissent)
+    return Outcome(Status.REVIEW if unsure else Status.FAIL, refs, {"value": shown})
 
 
 def declared_matches(

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from extractors.classify import Material
+from extractors.fields import FieldValue
+from validators.checks import at_least, consistent, materials_present
+from validators.engine import Facts, evaluate
+from validators.packs import load_pack
+
+
+def value(field, v, material, origin="text", conf=0.99, page=1):
+    return FieldValue(
+        field=field,
+        value=v,
+        file=f"{material}.pdf",
+        page=page,
+        text=str(v),
+        confidence=conf,
+        material=material,
+        origin=origin,
+    )
+
+
+def facts(*values, materials=()):
+    fields: dict[str, list[FieldValue]] = {}
+    for v in values:
+        fields.setdefault(v.field, []).append(v)
+    return Facts(materials=list(materials), fields=fields)
+
+
+def test_threshold_pass_fail_missing_and_review():
+    assert at_least(facts(value("a", 600000.0, "audit_report")), "a", 500000).status == "pass"
+    assert at_least(facts(value("a", 400000.0, "audit_report")), "a", 500000).status == "fail"
+    assert at_least(facts(), "a", 500000).status == "missing"
+    low = value("a", 400000.0, "audit_report", conf=0.3)
+    assert at_least(facts(low), "a", 500000).status == "review"  # never fail on a doubtful read
+
+
+def test_threshold_prefers_the_audited_figure():
+    f = facts(value("a", 900000.0, "application_report"), value("a", 400000.0, "audit_report"))
+    out = at_least(f, "a", 500000, prefer=["audit_report", "application_report"])
+    assert out.status == "fail" and out.evidence == ["a#1"]
+
+
+def test_name_mismatch_from_ocr_is_review_from_text_is_fail():
+    name = "applicant.name"
+    same = [
+        value(name, "西安沣东有限公司", "application_report"),
+        value(name, "西安沣东有限责任公司", "business_licence"),
+    ]
+    assert consistent(facts(*same), [name]).status == "pass"  # 有限责任公司 = 有限公司
+    ocr = value(name, "西安汪东有限公司", "premises_proof", origin="ocr")
+    assert consistent(facts(*same, ocr), [name]).status == "review"
+    typed = value(name, "西安另一家有限公司", "audit_report")
+    assert consistent(facts(*same, typed), [name]).status == "fail"
+
+
+def test_completeness_names_what_is_missing():
+    present = [Material("application_report", "a.docx", (1, 3))]
+    out = materials_present(facts(materials=present), ["application_report", "audit_report"])
+    assert out.status == "fail" and "审计报告" in out.context["missing"]
+
+
+def test_pack_judges_every_criterion_even_with_no_evidence():
+    findings = evaluate(load_pack("xian-2018"), facts())
+    assert len(findings) == 21
+    assert {f.status for f in findings} <= {"missing", "fail"}  # never pass on no evidence
+    assert all(f.message for f in findings)
