@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from sqlalchemy import select
 
 from extractors.errors import InputFileError, InternalParseError
-from extractors.model import Document
 from extractors.registry import parse_file
 from intake.db import session_scope
 from intake.dossiers import fingerprint
@@ -40,35 +40,46 @@ def process_file(settings: Settings, file_id: str, progress: Progress | None = N
         row.state = FileState.PROCESSING
         row.progress = "parsing"
         cached = session.get(Parse, sha)
-        cached = (
-            None
-            if cached is None
-            else (
-                cached.state,
-                cached.pages,
-                cached.media_type,
-                cached.error_code,
-                cached.error_message,
-            )
-        )
+        outcome = None if cached is None else ParseOutcome.of(cached)
 
-    if cached is not None and (cached[0] == ParseState.FAILED or store.has_document(sha)):
-        state, pages, media_type, code, message = cached
-    else:
-        state, pages, media_type, code, message = _parse(settings, store, file_id, sha, progress)
+    if outcome is None or (outcome.state == ParseState.DONE and not store.has_document(sha)):
+        outcome = _parse(settings, store, file_id, sha, progress)
 
     with session_scope(settings.db_url) as session:
         row = session.get(DossierFile, file_id)
-        row.state = FileState.DONE if state == ParseState.DONE else FileState.FAILED
-        row.pages, row.media_type = pages, media_type or row.media_type
-        row.error_code, row.error_message, row.progress = code, message, None
+        row.state = FileState.DONE if outcome.state == ParseState.DONE else FileState.FAILED
+        row.pages, row.media_type = outcome.pages, outcome.media_type or row.media_type
+        row.error_code, row.error_message = outcome.error_code, outcome.error_message
+        row.progress = None
         final = row.state
         dossier_id = row.dossier_id
     maybe_build_report(settings, dossier_id)
     return final
 
 
-def _parse(settings: Settings, store: FileStore, file_id: str, sha: str, progress: Progress | None):
+class ParseOutcome(NamedTuple):
+    """What parsing one content hash gave: stored in ``parses`` and copied to each file."""
+
+    state: ParseState
+    pages: int | None = None
+    media_type: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @classmethod
+    def of(cls, parse: Parse) -> ParseOutcome:
+        return cls(
+            ParseState(parse.state),
+            parse.pages,
+            parse.media_type,
+            parse.error_code,
+            parse.error_message,
+        )
+
+
+def _parse(
+    settings: Settings, store: FileStore, file_id: str, sha: str, progress: Progress | None
+) -> ParseOutcome:
     writer = _ProgressWriter(settings, file_id, progress)
     started = time.monotonic()
     try:
@@ -77,34 +88,35 @@ def _parse(settings: Settings, store: FileStore, file_id: str, sha: str, progres
         if exc.retryable:
             raise
         log.info("file %s (%s) failed: %s", file_id, sha[:12], exc)
+        outcome = ParseOutcome(
+            ParseState.FAILED, error_code=str(exc.code), error_message=exc.message
+        )
         if not isinstance(exc, InternalParseError):  # a defect of ours may be fixed later
-            _record_parse(settings, sha, ParseState.FAILED, None, None, exc, started)
-        return ParseState.FAILED, None, None, str(exc.code), exc.message
+            _record_parse(settings, sha, outcome, None, started)
+        return outcome
     store.save_document(sha, document)
-    _record_parse(settings, sha, ParseState.DONE, document, document.parser, None, started)
-    return ParseState.DONE, len(document.pages), document.media_type, None, None
+    outcome = ParseOutcome(ParseState.DONE, len(document.pages), document.media_type)
+    _record_parse(settings, sha, outcome, document.parser, started)
+    return outcome
 
 
 def _record_parse(
-    settings: Settings,
-    sha: str,
-    state: ParseState,
-    document: Document | None,
-    parser: str | None,
-    exc: InputFileError | None,
-    started: float,
+    settings: Settings, sha: str, outcome: ParseOutcome, parser: str | None, started: float
 ) -> None:
     with session_scope(settings.db_url) as session:
-        parse = session.get(Parse, sha) or Parse(sha256=sha)
-        parse.state = state
-        parse.parser = parser
-        parse.media_type = document.media_type if document else None
-        parse.pages = len(document.pages) if document else None
-        parse.error_code = str(exc.code) if exc else None
-        parse.error_message = exc.message if exc else None
-        parse.duration_ms = int((time.monotonic() - started) * 1000)
-        parse.created_at = utcnow()
-        session.merge(parse)
+        session.merge(
+            Parse(
+                sha256=sha,
+                state=outcome.state,
+                parser=parser,
+                media_type=outcome.media_type,
+                pages=outcome.pages,
+                error_code=outcome.error_code,
+                error_message=outcome.error_message,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                created_at=utcnow(),
+            )
+        )
 
 
 class _ProgressWriter:

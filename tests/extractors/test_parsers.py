@@ -114,3 +114,13 @@ def test_document_round_trips_through_storage_format(samples, options):
     doc = parse_file(samples["text_pdf"], options)
     again = Document.from_gzip_json(doc.to_gzip_json())
     assert again == doc
+
+
+def test_a_blank_scan_parses_to_an_empty_ocr_page(tmp_path, options):
+    from PIL import Image
+
+    blank = tmp_path / "blank.pdf"
+    Image.new("L", (1654, 2339), 255).save(blank, "PDF", resolution=200)
+    doc = parse_file(blank, options)
+    assert [p.origin for p in doc.pages] == [Origin.OCR]
+    assert doc.pages[0].text == ""
