@@ -1,33 +1,400 @@
 """Classify every page into a material type and group pages into materials.
 
-The cues are data (``data/material_cues.toml``); each material records the cues that
-decided it and a confidence. Pages with no cue of their own (tables, photos, notes)
-continue the material before them in the same file.
+Read top to bottom:
+
+1. ``CueBook`` compiles the cue data (``data/material_cues.toml``) into spaCy matchers on
+   a blank ``zh`` pipeline: a ``PhraseMatcher`` for plain cues, a ``Matcher`` for cues with
+   a gap (真实性…声明).
+2. ``page_evidence`` weighs a page's cues per type. Titles count only in the page's title
+   zone (its first lines after running headers and footers, or a line set larger than the
+   body); on OCR'd pages a title may match with one wrong character.
+3. ``segment`` walks a file's pages in order: a titled page or strong evidence begins a
+   material, a page that says little continues the one before it, and pages without any
+   cue at the start of a file join the first material after them.
+
+Every material keeps the cues that decided it and a confidence; ``other`` is what a page
+is when nothing speaks for a type, never a forced guess.
 """
 
 from __future__ import annotations
 
+import re
+import statistics
 import tomllib
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import PurePath
 from typing import Any
 
-from extractors.model import Document, Page
+from extractors.model import Document, Origin, Page
 from extractors.text import compact
 
 OTHER = "other"
-TITLE_LINES = 6
-TITLE_WEIGHT = 5
-MIN_SCORE = 2
+GAP = "…"
+GAP_MAX = 4
+ROLES = ("starts", "sections", "strong", "weak")
+TYPE_KEYS = {"label", "split", "kinds", *ROLES}
+SCORING_KEYS = {
+    "start",
+    "section",
+    "strong",
+    "weak",
+    "fuzzy",
+    "file_name",
+    "begin",
+    "anchor",
+    "boundary",
+    "head_lines",
+    "prominent",
+    "low_confidence",
+}
+
+_DIGITS = re.compile(r"\d+")
+_PAGE_NUMBER = re.compile(r"^[-—–第(（]*#[-—–页)）]*(/#|共#页)?$")
+_LEADER = re.compile(r"[.…·．]{4,}#?$")
+
+
+class CueDataError(ValueError):
+    """The cue file is malformed; the message names the type and key."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    type: str
+    role: str  # starts | sections | strong | weak | kind
+    text: str  # as written in the data (shown to people)
+    kind: str | None = None
+
+    @property
+    def is_title(self) -> bool:
+        return self.role in ("starts", "sections")
 
 
 @dataclass
-class PageClass:
-    type: str
-    score: int
-    cues: list[str]
-    titled: bool  # a title cue decided it: such a page may start a new material
+class Hit:
+    cue: Cue
+    start: int  # character offsets in the page's compact text
+    end: int
+
+
+class CueBook:
+    """The cue data, compiled once per process into spaCy matchers."""
+
+    def __init__(self, table: dict[str, Any]) -> None:
+        import spacy
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        self.scoring = _scoring(table.pop("scoring", {}))
+        self.types: dict[str, dict[str, Any]] = {}
+        self.nlp = spacy.blank("zh")  # character segmentation: no model to download
+        self.phrases = PhraseMatcher(self.nlp.vocab, attr="ORTH")
+        self.gapped = Matcher(self.nlp.vocab)
+        self._cues: dict[str, list[Cue]] = {}
+        for kind, spec in table.items():
+            if not isinstance(spec, dict):
+                raise CueDataError(f"material_cues.toml: [{kind}] must be a table")
+            unknown = set(spec) - TYPE_KEYS
+            if unknown:
+                raise CueDataError(
+                    f"material_cues.toml: [{kind}] has unknown keys {sorted(unknown)}"
+                )
+            self.types[kind] = {
+                "label": spec.get("label", kind),
+                "split": bool(spec.get("split", False)),
+                "kinds": list(spec.get("kinds", {})),
+            }
+            for role in ROLES:
+                for text in _strings(spec.get(role, []), kind, role):
+                    self._add(Cue(kind, role, text))
+            for sub, texts in spec.get("kinds", {}).items():
+                for text in _strings(texts, kind, f"kinds.{sub}"):
+                    self._add(Cue(kind, "kind", text, sub))
+        self.titles = {
+            key: cues
+            for key, cues in self._cues.items()
+            if GAP not in key and len(key) >= 4 and any(c.is_title for c in cues)
+        }
+        self.strong = {
+            key: cues
+            for key, cues in self._cues.items()
+            if GAP not in key and len(key) >= 5 and any(c.role == "strong" for c in cues)
+        }
+
+    def _add(self, cue: Cue) -> None:
+        key = GAP.join(compact(part) for part in cue.text.split(GAP))
+        if key not in self._cues:
+            self._cues[key] = []
+            if GAP in key:
+                pattern: list[dict[str, Any]] = []
+                for i, part in enumerate(key.split(GAP)):
+                    if i:
+                        pattern.append({"ORTH": {"NOT_IN": ["\n"]}, "OP": f"{{0,{GAP_MAX}}}"})
+                    pattern.extend({"ORTH": ch} for ch in part)
+                self.gapped.add(key, [pattern])
+            else:
+                self.phrases.add(key, [self.nlp.make_doc(key)])
+        self._cues[key].append(cue)
+
+    def hits(self, text: str) -> list[Hit]:
+        doc = self.nlp.make_doc(text)
+        found: list[Hit] = []
+        for matcher in (self.phrases, self.gapped):
+            for match_id, start, end in matcher(doc):
+                key = self.nlp.vocab.strings[match_id]
+                span = doc[start:end]
+                for cue in self._cues[key]:
+                    found.append(Hit(cue, span.start_char, span.end_char))
+        return found
+
+
+def _scoring(spec: dict[str, Any]) -> dict[str, float]:
+    missing = SCORING_KEYS - set(spec)
+    unknown = set(spec) - SCORING_KEYS
+    if missing or unknown:
+        raise CueDataError(
+            f"material_cues.toml: [scoring] missing {sorted(missing)}, unknown {sorted(unknown)}"
+        )
+    return {k: float(v) for k, v in spec.items()}
+
+
+def _strings(value: Any, kind: str, role: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CueDataError(f"material_cues.toml: [{kind}] {role} must be a list of phrases")
+    return value
+
+
+@cache
+def cue_book() -> CueBook:
+    data = resources.files("extractors").joinpath("data/material_cues.toml").read_text("utf-8")
+    try:
+        return CueBook(tomllib.loads(data))
+    except tomllib.TOMLDecodeError as exc:
+        raise CueDataError(f"material_cues.toml: {exc}") from exc
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass
+class PageEvidence:
+    number: int
+    scores: Counter[str] = field(default_factory=Counter)
+    cues: dict[str, list[str]] = field(default_factory=dict)
+    starts: dict[str, str] = field(default_factory=dict)  # type → start title in title zone
+    sections: set[str] = field(default_factory=set)  # types with a section title here
+    kinds: dict[str, Counter[str]] = field(default_factory=dict)
+    toc: bool = False
+    boundary: bool = False  # the layout changes here (a scan after text pages)
+
+    def add(self, kind: str, label: str, weight: float) -> None:
+        found = self.cues.setdefault(kind, [])
+        if label not in found:
+            found.append(label)
+            self.scores[kind] += weight
+
+    def best(self) -> tuple[str, float, float]:
+        """(type, its score, the runner-up's score); ``other`` when nothing scored."""
+        ranked = [(s, k) for k, s in self.scores.items() if s > 0]
+        if not ranked:
+            return OTHER, 0.0, 0.0
+        ranked.sort(reverse=True)
+        runner = ranked[1][0] if len(ranked) > 1 else 0.0
+        # A start title outranks phrases: an application report quoting a licence's labels
+        # is still the application report.
+        titled = [(s, k) for s, k in ranked if k in self.starts]
+        if titled and titled[0][1] != ranked[0][1]:
+            return titled[0][1], titled[0][0], ranked[0][0]
+        return ranked[0][1], ranked[0][0], runner
+
+
+@dataclass
+class _Line:
+    text: str
+    size: float
+    prominent: bool = False
+    head: bool = False
+
+
+def running_lines(document: Document) -> set[str]:
+    """Keys of lines repeated at the top or bottom of many pages (running headers and
+    footers such as 2019年年度报告 or 1/156): they say nothing about a single page."""
+    pages = document.pages
+    counts: Counter[str] = Counter()
+    for page in pages:
+        keys = {_key(line_text) for line_text in _edge_lines(page)}
+        counts.update(k for k in keys if k)
+    need = max(3, len(pages) // 2)
+    return {k for k, n in counts.items() if n >= need}
+
+
+def _key(text: str) -> str:
+    return _DIGITS.sub("#", compact(text))
+
+
+def _edge_lines(page: Page) -> list[str]:
+    return [page.lines[i].text for i in _edge_indexes(page)]
+
+
+def _edge_indexes(page: Page) -> set[int]:
+    """Lines at the top or bottom tenth of the page (first and last line without geometry)."""
+    lines = [(i, line) for i, line in enumerate(page.lines) if compact(line.text)]
+    if not lines:
+        return set()
+    if page.height and all(line.bbox for _, line in lines):
+        top, bottom = 0.1 * page.height, 0.9 * page.height
+        return {i for i, ln in lines if ln.bbox[3] <= top or ln.bbox[1] >= bottom}
+    return {lines[0][0], lines[-1][0]}
+
+
+def _page_lines(page: Page, furniture: set[str], head_lines: int, prominent: float) -> list[_Line]:
+    edges = _edge_indexes(page)
+    lines: list[_Line] = []
+    for i, line in enumerate(page.lines):
+        text = compact(line.text)
+        if not text:
+            continue
+        if i in edges and (_key(line.text) in furniture or _PAGE_NUMBER.match(_key(text))):
+            continue
+        lines.append(_Line(text, line.size or 0.0))
+    sizes = [ln.size for ln in lines if ln.size > 0]
+    median = statistics.median(sizes) if sizes else 0.0
+    for i, ln in enumerate(lines):
+        ln.prominent = median > 0 and ln.size >= prominent * median
+        ln.head = i < head_lines or (ln.prominent and i < 3 * head_lines)
+    return lines
+
+
+def page_evidence(
+    page: Page, furniture: set[str] | None = None, book: CueBook | None = None
+) -> PageEvidence:
+    book = book or cue_book()
+    weights = book.scoring
+    lines = _page_lines(page, furniture or set(), int(weights["head_lines"]), weights["prominent"])
+    text = "".join(ln.text for ln in lines)
+    offsets = []
+    pos = 0
+    for ln in lines:
+        offsets.append(pos)
+        pos += len(ln.text)
+    evidence = PageEvidence(page.number)
+    title_types: set[str] = set()
+    for hit in _longest(book.hits(text)):
+        cue = hit.cue
+        if cue.role == "kind":
+            evidence.kinds.setdefault(cue.type, Counter())[cue.kind or ""] += 1
+            continue
+        if cue.is_title:
+            title_types.add(cue.type)
+            if not _in_title_zone(hit, lines, offsets):
+                continue
+            label = f"标题:{cue.text}"
+            evidence.add(cue.type, label, weights["start" if cue.role == "starts" else "section"])
+            if cue.role == "starts":
+                evidence.starts.setdefault(cue.type, cue.text)
+            else:
+                evidence.sections.add(cue.type)
+        else:
+            evidence.add(cue.type, cue.text, weights[cue.role])
+    if page.origin == Origin.OCR:
+        _fuzzy_titles(evidence, lines, book)
+        _fuzzy_phrases(evidence, text, book)
+    evidence.toc = len(title_types - {OTHER}) >= 4 and _looks_like_contents(lines)
+    return evidence
+
+
+def _longest(hits: list[Hit]) -> list[Hit]:
+    """Of overlapping cues of one type and role family, keep the longest (示范平台申请报告,
+    not also 申请报告; 服务人员数, not also 服务人员)."""
+    kept: list[Hit] = []
+    taken: dict[tuple[str, bool, bool], list[tuple[int, int]]] = {}
+    for hit in sorted(hits, key=lambda h: h.start - h.end):
+        family = (hit.cue.type, hit.cue.is_title, hit.cue.role == "kind")
+        spans = taken.setdefault(family, [])
+        if any(
+            hit.start < end and start < hit.end and (start, end) != (hit.start, hit.end)
+            for start, end in spans
+        ):
+            continue
+        spans.append((hit.start, hit.end))
+        kept.append(hit)
+    return kept
+
+
+def _in_title_zone(hit: Hit, lines: list[_Line], offsets: list[int]) -> bool:
+    first = bisect_right(offsets, hit.start) - 1
+    last = bisect_right(offsets, max(hit.start, hit.end - 1)) - 1
+    if last - first > 1:
+        return False
+    covered = lines[first : last + 1]
+    if not all(ln.head for ln in covered):
+        return False
+    length = sum(len(ln.text) for ln in covered)
+    if hit.end == offsets[last] + len(lines[last].text) and length <= 40:
+        return True  # 关于…的专项审计报告: a Chinese title ends with what the document is
+    share = (hit.end - hit.start) / length
+    if any(ln.prominent for ln in covered) and (share >= 0.15 or length <= 20):
+        return True
+    return share >= 0.3
+
+
+def _fuzzy_titles(evidence: PageEvidence, lines: list[_Line], book: CueBook) -> None:
+    """OCR misreads a character of a title often (房屋租赁合后): accept a title line that
+    matches a title cue of four or more characters with one character wrong."""
+    from rapidfuzz import fuzz
+
+    weights = book.scoring
+    for ln in lines:
+        if not ln.head:
+            continue
+        for key, cues in book.titles.items():
+            if key in ln.text or len(ln.text) < len(key):
+                continue  # matched exactly already (or refused), or too short to hold it
+            need = 100.0 * (1 - 1 / len(key)) - 0.01
+            aligned = fuzz.partial_ratio_alignment(key, ln.text, score_cutoff=need)
+            if aligned is None or aligned.src_end - aligned.src_start != len(key):
+                continue
+            span = aligned.dest_end - aligned.dest_start
+            if not (ln.prominent or span >= 0.3 * len(ln.text)):
+                continue
+            for cue in cues:
+                if not cue.is_title:
+                    continue
+                weight = weights["start" if cue.role == "starts" else "section"] * weights["fuzzy"]
+                evidence.add(cue.type, f"标题≈{cue.text}", weight)
+                if cue.role == "starts":
+                    evidence.starts.setdefault(cue.type, cue.text)
+                else:
+                    evidence.sections.add(cue.type)
+
+
+def _fuzzy_phrases(evidence: PageEvidence, text: str, book: CueBook) -> None:
+    """Strong phrases of five or more characters, read with one character wrong
+    (统一社会借用代码)."""
+    from rapidfuzz import fuzz
+
+    weight = book.scoring["strong"] * book.scoring["fuzzy"]
+    for key, cues in book.strong.items():
+        if key in text or len(text) < len(key):
+            continue
+        need = 100.0 * (1 - 1 / len(key)) - 0.01
+        aligned = fuzz.partial_ratio_alignment(key, text, score_cutoff=need)
+        if aligned is None or aligned.src_end - aligned.src_start != len(key):
+            continue
+        for cue in cues:
+            if cue.role == "strong":
+                evidence.add(cue.type, f"≈{cue.text}", weight)
+
+
+def _looks_like_contents(lines: list[_Line]) -> bool:
+    if any("目录" in ln.text for ln in lines if ln.head):
+        return True
+    return sum(1 for ln in lines if _LEADER.search(_key(ln.text))) >= 4
+
+
+# --------------------------------------------------------------------------- materials
 
 
 @dataclass
@@ -37,93 +404,160 @@ class Material:
     pages: tuple[int, int]
     cues: list[str] = field(default_factory=list)
     confidence: float = 0.0
+    kind: str | None = None
+    title: str | None = None  # the start title that began it, if any
+    explicit: bool = True  # chosen by cues (False: ``other`` because nothing spoke)
+    _sections_seen: bool = field(default=False, repr=False)
+    _kinds: Counter[str] = field(default_factory=Counter, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "type": self.type,
             "file": self.file,
             "pages": list(self.pages),
             "cues": self.cues,
             "confidence": round(self.confidence, 2),
         }
+        if self.kind:
+            out["kind"] = self.kind
+        return out
 
-
-@cache
-def cues() -> dict[str, dict[str, list[str]]]:
-    data = resources.files("extractors").joinpath("data/material_cues.toml").read_text("utf-8")
-    table = tomllib.loads(data)
-    return {
-        kind: {
-            "titles": sorted((compact(t) for t in spec.get("titles", [])), key=len, reverse=True),
-            "phrases": [compact(p) for p in spec.get("phrases", [])],
-        }
-        for kind, spec in table.items()
-    }
-
-
-def classify_page(page: Page) -> PageClass:
-    lines = [compact(line.text) for line in page.lines]
-    head = [ln for ln in lines if ln][:TITLE_LINES]
-    body = "".join(lines)
-    best = PageClass(OTHER, 0, [], False)
-    for kind, spec in cues().items():
-        found: list[str] = []
-        score = 0
-        titled = False
-        for title in spec["titles"]:
-            if any(title in ln and len(ln) <= len(title) + 24 for ln in head):
-                found.append(f"标题:{title}")
-                score += TITLE_WEIGHT
-                titled = True
-                break
-        for phrase in spec["phrases"]:
-            if phrase in body:
-                found.append(phrase)
-                score += 1
-        if score > best.score:
-            best = PageClass(kind, score, found, titled)
-    if best.score < MIN_SCORE:
-        return PageClass(OTHER, best.score, best.cues, False)
-    return best
+    def absorb(self, evidence: PageEvidence, book: CueBook) -> None:
+        self.pages = (self.pages[0], evidence.number)
+        own = evidence.cues.get(self.type, [])
+        self.cues.extend(c for c in own if c not in self.cues)
+        if own:
+            self.confidence = max(self.confidence, _confidence(evidence, self.type, book))
+        self._kinds.update(evidence.kinds.get(self.type, {}))
+        if self.type in evidence.sections:
+            self._sections_seen = True
 
 
 def classify_documents(documents: list[tuple[str, Document]]) -> list[Material]:
+    book = cue_book()
     materials: list[Material] = []
     for name, document in documents:
-        current: Material | None = None
-        for page in document.pages:
-            verdict = classify_page(page)
-            if verdict.type == OTHER and current is not None:
-                current.pages = (current.pages[0], page.number)  # a page that says little
-                continue
-            if current is not None and verdict.type == current.type and not verdict.titled:
-                current.pages = (current.pages[0], page.number)
-                current.cues = sorted(set(current.cues) | set(verdict.cues))
-                current.confidence = max(current.confidence, _confidence(verdict.score))
-                continue
-            if (
-                current is not None
-                and verdict.type == current.type
-                and verdict.titled
-                and _same_title(current, verdict)
-            ):
-                current.pages = (current.pages[0], page.number)
-                continue
-            current = Material(
-                verdict.type,
-                name,
-                (page.number, page.number),
-                verdict.cues,
-                _confidence(verdict.score),
-            )
-            materials.append(current)
+        furniture = running_lines(document)
+        evidence = [page_evidence(page, furniture, book) for page in document.pages]
+        for ev, page, before in zip(evidence[1:], document.pages[1:], document.pages, strict=False):
+            ev.boundary = _layout(page) != _layout(before)
+        if evidence:
+            _file_name_hint(evidence[0], name, book)
+        materials.extend(segment(name, evidence, book))
     return materials
 
 
-def _same_title(material: Material, verdict: PageClass) -> bool:
-    titles = {c for c in verdict.cues if c.startswith("标题:")}
-    return bool(titles & set(material.cues))
+def _layout(page: Page) -> str:
+    """A scanned page among text pages (or the reverse) is often another document. Page
+    orientation is not used: reports turn wide tables to landscape mid-document."""
+    return str(page.origin)
 
 
-def _confidence(score: int) -> float:
-    return min(0.99, 0.3 + 0.1 * score)
+def _file_name_hint(evidence: PageEvidence, name: str, book: CueBook) -> None:
+    stem = compact(PurePath(name).stem)
+    for hit in book.hits(stem):
+        if hit.cue.role == "starts" and hit.cue.type != OTHER:
+            evidence.add(hit.cue.type, f"文件名:{hit.cue.text}", book.scoring["file_name"])
+
+
+def segment(name: str, pages: list[PageEvidence], book: CueBook | None = None) -> list[Material]:
+    """Group one file's pages into materials (see the module docstring)."""
+    book = book or cue_book()
+    weights = book.scoring
+    out: list[Material] = []
+    current: Material | None = None
+    for ev in pages:
+        kind, score, _ = ev.best()
+        if ev.toc:
+            current = Material(OTHER, name, (ev.number, ev.number), ["目录页"], 0.8)
+            out.append(current)
+            current.explicit = False  # the next page decides afresh
+            continue
+        fresh = current is None or (current.type == OTHER and not current.explicit)
+        if fresh:
+            begins = score >= weights["begin"]  # an "other" title (年度报告) begins too
+        elif kind == current.type:
+            begins = _splits(current, ev, book)
+        else:
+            needed = weights["boundary"] if ev.boundary else weights["anchor"]
+            begins = kind in ev.starts or (
+                score >= needed and ev.scores.get(current.type, 0) < score / 2
+            )
+        if begins or current is None:
+            if not begins:
+                kind = OTHER
+            current = Material(
+                kind,
+                name,
+                (ev.number, ev.number),
+                list(ev.cues.get(kind, [])),
+                _confidence(ev, kind, book),
+                title=ev.starts.get(kind),
+                explicit=begins,
+            )
+            current._kinds.update(ev.kinds.get(kind, {}))
+            current._sections_seen = kind in ev.sections
+            out.append(current)
+        else:
+            current.absorb(ev, book)
+    out = _fill_leading(out)
+    for material in out:
+        material.kind = _kind(material, book)
+    return out
+
+
+def _splits(current: Material, ev: PageEvidence, book: CueBook) -> bool:
+    """A second document of the same type begins here (专项审计报告 after 审计报告)."""
+    if not book.types.get(current.type, {}).get("split"):
+        return False
+    title = ev.starts.get(current.type)
+    if title is None:
+        return False
+    return title != current.title or current._sections_seen
+
+
+def _fill_leading(materials: list[Material]) -> list[Material]:
+    """Pages without any cue at a file's start (a photo, a cover) join the material after
+    them instead of standing alone as ``other``."""
+    if len(materials) >= 2 and materials[0].type == OTHER and not materials[0].explicit:
+        first, second = materials[0], materials[1]
+        if not first.cues:
+            second.pages = (first.pages[0], second.pages[1])
+            return materials[1:]
+    return materials
+
+
+def _kind(material: Material, book: CueBook) -> str | None:
+    kinds = book.types.get(material.type, {}).get("kinds") or []
+    if not kinds or not material._kinds:
+        return None
+    ranked = material._kinds.most_common()
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def _confidence(ev: PageEvidence, kind: str, book: CueBook) -> float:
+    """From the page's evidence for ``kind``: more cues, and a clearer lead over the
+    runner-up type, give more confidence."""
+    score = ev.scores.get(kind, 0.0)
+    if kind == OTHER and score == 0:
+        best = max(ev.scores.values(), default=0.0)
+        return round(max(0.3, 0.7 - 0.1 * best), 2)  # nothing spoke for any type
+    if score <= 0:
+        return 0.3
+    runner = max((s for k, s in ev.scores.items() if k != kind), default=0.0)
+    strength = min(1.0, 0.3 + 0.07 * score)
+    lead = 1.0 - 0.5 * min(1.0, runner / score) ** 2
+    if kind in ev.starts and len(ev.starts) == 1:
+        lead = max(lead, 0.9)  # the only document title on the page
+    return round(min(0.99, strength * lead), 2)
+
+
+def low_confidence(materials: list[Material]) -> list[Material]:
+    limit = cue_book().scoring["low_confidence"]
+    return [m for m in materials if m.confidence < limit or (m.type == OTHER and not m.explicit)]
+
+
+def type_label(kind: str) -> str:
+    return cue_book().types.get(kind, {}).get("label", kind)

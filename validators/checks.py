@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from extractors import credit_code
+from extractors.classify import OTHER, Material
 from extractors.fields import FieldValue
 from validators.engine import LOW_CONFIDENCE, Facts, Outcome, Status
 
@@ -85,10 +86,73 @@ def any_of(facts: Facts, conditions: list[dict]) -> Outcome:
     return Outcome(Status.FAIL, refs, ctx)
 
 
-def materials_present(facts: Facts, types: list[str]) -> Outcome:
-    missing = [t for t in types if not facts.has_material(t)]
-    ctx = {"missing": "；".join(MATERIAL_NAMES.get(t, t) for t in missing)}
-    return Outcome(Status.FAIL if missing else Status.PASS, [], ctx)
+def material_where(material: Material) -> str:
+    first, last = material.pages
+    if first == last:
+        return f"{material.file} 第{first}页"
+    return f"{material.file} 第{first}–{last}页"
+
+
+def materials_present(
+    facts: Facts, types: list[str], advice: dict[str, str] | None = None
+) -> Outcome:
+    """Which required materials are there; for each missing one, what to upload."""
+    advice = advice or {}
+    found = {t: [(i, m) for i, m in enumerate(facts.materials) if m.type == t] for t in types}
+    missing = [t for t in types if not found[t]]
+    doubtful = [
+        t for t in types if found[t] and all(m.confidence < LOW_CONFIDENCE for _, m in found[t])
+    ]
+    evidence = [f"materials#{i}" for t in types for i, _ in found[t]]
+    ctx = {
+        "missing": "；".join(
+            f"{MATERIAL_NAMES.get(t, t)}（{advice[t]}）" if t in advice else MATERIAL_NAMES[t]
+            for t in missing
+        ),
+        "present": "；".join(
+            f"{MATERIAL_NAMES.get(t, t)}：{'、'.join(material_where(m) for _, m in found[t])}"
+            for t in types
+            if found[t]
+        ),
+        "doubtful": "；".join(
+            f"{MATERIAL_NAMES.get(t, t)}：{'、'.join(material_where(m) for _, m in found[t])}"
+            for t in doubtful
+        ),
+    }
+    if missing:
+        return Outcome(Status.FAIL, evidence, ctx)
+    if doubtful:
+        return Outcome(Status.REVIEW, evidence, ctx)
+    return Outcome(Status.PASS, evidence, ctx)
+
+
+def materials_identified(facts: Facts) -> Outcome:
+    """Pages no cue spoke for, and materials whose type was a close call: a person looks."""
+    if not facts.materials:
+        return Outcome(Status.MISSING)
+    unknown = [(i, m) for i, m in enumerate(facts.materials) if m.type == OTHER and not m.explicit]
+    doubtful = [
+        (i, m)
+        for i, m in enumerate(facts.materials)
+        if m.type != OTHER and m.confidence < LOW_CONFIDENCE
+    ]
+    parts = []
+    if unknown:
+        parts.append("未能识别类型：" + "、".join(material_where(m) for _, m in unknown))
+    if doubtful:
+        parts.append(
+            "类型把握不大："
+            + "、".join(
+                f"{material_where(m)}（判断为{MATERIAL_NAMES.get(m.type, m.type)}，"
+                f"依据：{'、'.join(m.cues[:4]) or '无'}）"
+                for _, m in doubtful
+            )
+        )
+    ctx = {"details": "；".join(parts)}
+    flagged = unknown + doubtful
+    if not flagged:
+        return Outcome(Status.PASS, [f"materials#{i}" for i in range(len(facts.materials))], ctx)
+    return Outcome(Status.REVIEW, [f"materials#{i}" for i, _ in flagged], ctx)
 
 
 def credit_codes_valid(facts: Facts, field: str) -> Outcome:
@@ -236,6 +300,7 @@ CHECKS: dict[str, Callable[..., Outcome]] = {
     "at_least": at_least,
     "any_of": any_of,
     "materials_present": materials_present,
+    "materials_identified": materials_identified,
     "credit_codes_valid": credit_codes_valid,
     "consistent": consistent,
     "declared_matches": declared_matches,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from extractors.classify import Material
 from extractors.fields import FieldValue
-from validators.checks import at_least, consistent, materials_present
+from validators.checks import at_least, consistent, materials_identified, materials_present
 from validators.engine import Facts, evaluate
 from validators.packs import load_pack
 
@@ -55,13 +55,35 @@ def test_name_mismatch_from_ocr_is_review_from_text_is_fail():
 
 
 def test_completeness_names_what_is_missing():
-    present = [Material("application_report", "a.docx", (1, 3))]
+    present = [Material("application_report", "a.docx", (1, 3), confidence=0.9)]
     out = materials_present(facts(materials=present), ["application_report", "audit_report"])
     assert out.status == "fail" and "审计报告" in out.context["missing"]
+    assert out.evidence == ["materials#0"]
+
+
+def test_completeness_says_what_to_upload_and_doubts_a_close_call():
+    advice = {"audit_report": "请上传会计师事务所出具的审计报告"}
+    sure = Material("application_report", "a.docx", (1, 3), confidence=0.9)
+    out = materials_present(facts(materials=[sure]), ["audit_report"], advice)
+    assert "请上传会计师事务所出具的审计报告" in out.context["missing"]
+    close = Material("audit_report", "b.pdf", (2, 5), confidence=0.4)
+    out = materials_present(facts(materials=[sure, close]), ["application_report", "audit_report"])
+    assert out.status == "review" and "b.pdf 第2–5页" in out.context["doubtful"]
+
+
+def test_unidentified_pages_are_review_items():
+    known = Material("audit_report", "a.pdf", (1, 4), confidence=0.95)
+    assert materials_identified(facts(materials=[known])).status == "pass"
+    unknown = Material("other", "x.jpg", (1, 1), confidence=0.5, explicit=False)
+    wrapper = Material("other", "年报.pdf", (1, 55), confidence=0.72, explicit=True)
+    out = materials_identified(facts(materials=[known, wrapper, unknown]))
+    assert out.status == "review" and out.evidence == ["materials#2"]
+    assert "x.jpg 第1页" in out.context["details"] and "年报" not in out.context["details"]
+    assert materials_identified(facts()).status == "missing"  # never pass on nothing
 
 
 def test_pack_judges_every_criterion_even_with_no_evidence():
     findings = evaluate(load_pack("xian-2018"), facts())
-    assert len(findings) == 21
+    assert len(findings) == 22
     assert {f.status for f in findings} <= {"missing", "fail"}  # never pass on no evidence
     assert all(f.message for f in findings)
