@@ -172,14 +172,15 @@ def worker(burst: bool) -> None:
     """Run an rq worker on the parse queue."""
     from rq import Worker
 
-    import extractors.classify  # noqa: F401  (loaded once here, shared by forked jobs)
     import worker.jobs  # noqa: F401
+    from extractors.classify import cue_book
     from intake.db import migrate
     from intake.queue import get_queue
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.db_url)
+    cue_book()  # spaCy and the cue matchers, built once here and shared by forked jobs
     queue = get_queue(settings)
     Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
 
