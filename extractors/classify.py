@@ -36,7 +36,8 @@ OTHER = "other"
 GAP = "…"
 GAP_MAX = 4
 ROLES = ("starts", "sections", "strong", "weak")
-TYPE_KEYS = {"label", "split", "kinds", *ROLES}
+TYPE_KEYS = {"label", "split", "kinds", "images", *ROLES}
+MARK_NAMES = {"red_seal": "红色印章"}
 SCORING_KEYS = {
     "start",
     "section",
@@ -44,6 +45,7 @@ SCORING_KEYS = {
     "weak",
     "fuzzy",
     "file_name",
+    "image",
     "begin",
     "anchor",
     "boundary",
@@ -93,6 +95,7 @@ class CueBook:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="ORTH")
         self.gapped = Matcher(self.nlp.vocab)
         self._cues: dict[str, list[Cue]] = {}
+        self.images: dict[str, list[str]] = {}  # mark kind → material types it speaks for
         for kind, spec in table.items():
             if not isinstance(spec, dict):
                 raise CueDataError(f"material_cues.toml: [{kind}] must be a table")
@@ -106,6 +109,13 @@ class CueBook:
                 "split": bool(spec.get("split", False)),
                 "kinds": list(spec.get("kinds", {})),
             }
+            for mark in _strings(spec.get("images", []), kind, "images"):
+                if mark not in MARK_NAMES:
+                    raise CueDataError(
+                        f"material_cues.toml: [{kind}] images: unknown mark {mark!r}"
+                        f" (known: {sorted(MARK_NAMES)})"
+                    )
+                self.images.setdefault(mark, []).append(kind)
             for role in ROLES:
                 for text in _strings(spec.get(role, []), kind, role):
                     self._add(Cue(kind, role, text))
@@ -298,6 +308,9 @@ def page_evidence(
                 evidence.sections.add(cue.type)
         else:
             evidence.add(cue.type, cue.text, weights[cue.role])
+    for mark in page.marks:
+        for kind in book.images.get(mark.kind, []):
+            evidence.add(kind, f"图像:{MARK_NAMES[mark.kind]}", weights["image"])
     if page.origin == Origin.OCR:
         _fuzzy_titles(evidence, lines, book)
         _fuzzy_phrases(evidence, text, book)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 BBox = tuple[float, float, float, float]
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: Page.marks (red seals)
 
 
 class Origin(StrEnum):
@@ -53,6 +53,14 @@ class Table(BaseModel):
     bbox: BBox | None = None
 
 
+class Mark(BaseModel):
+    """Something seen, not read, on a page: ``red_seal`` (公章)."""
+
+    kind: str
+    bbox: BBox
+    conf: float
+
+
 class Page(BaseModel):
     number: int  # 1-based
     width: float | None = None
@@ -64,6 +72,7 @@ class Page(BaseModel):
     conf: float | None = None  # mean OCR word confidence on the page
     images: int = 0  # embedded pictures (photos, seals) on the page
     rotation: int = 0  # degrees the source was turned to read it upright
+    marks: list[Mark] = Field(default_factory=list)
 
     @property
     def lines(self) -> list[Line]:

@@ -103,6 +103,8 @@ class Parse(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Parses made by an older document model are redone (e.g. before seals were detected).
+    model_version: Mapped[int | None]
 
 
 class Report(Base):

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 
 from extractors.errors import InputFileError, InternalParseError
+from extractors.model import MODEL_VERSION
 from extractors.registry import parse_file
 from intake.db import session_scope
 from intake.dossiers import fingerprint
@@ -40,7 +41,8 @@ def process_file(settings: Settings, file_id: str, progress: Progress | None = N
         row.state = FileState.PROCESSING
         row.progress = "parsing"
         cached = session.get(Parse, sha)
-        outcome = None if cached is None else ParseOutcome.of(cached)
+        current = cached is not None and cached.model_version == MODEL_VERSION
+        outcome = ParseOutcome.of(cached) if current else None
 
     if outcome is None or (outcome.state == ParseState.DONE and not store.has_document(sha)):
         outcome = _parse(settings, store, file_id, sha, progress)
@@ -115,6 +117,7 @@ def _record_parse(
                 error_message=outcome.error_message,
                 duration_ms=int((time.monotonic() - started) * 1000),
                 created_at=utcnow(),
+                model_version=MODEL_VERSION,
             )
         )
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from extractors.errors import CorruptFileError, ImageTooLargeError, TooManyPagesError
+from extractors.marks import find_seals, to_page
 from extractors.model import Document, Page
 from extractors.ocr import map_bounded
 from extractors.parsers.ocrpage import ocr_page, prepare_for_ocr
@@ -33,10 +34,11 @@ class ImageParser:
             total = len(frames)
 
             def read(item) -> Page:
-                number, target, size, back, width, height, rotation = item
+                number, target, size, back, width, height, rotation, marks = item
                 page = ocr_page(options.ocr, target, size, back, number, width, height, "px")
                 page.rotation = rotation
                 page.images = 1
+                page.marks = marks
                 target.unlink(missing_ok=True)
                 return page
 
@@ -79,6 +81,8 @@ def _frames(path: Path, options: ParseOptions, tmp: Path):
                     raise CorruptFileError(f"frame {number}: {exc}") from exc
                 except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
                     raise ImageTooLargeError(str(exc)) from exc
+                marks = to_page(find_seals(upright), upright.width, upright.height)
                 target = tmp / f"f{number}.pgm"
                 back = prepare_for_ocr(upright, target)
-                yield (number, target, upright.size, back, upright.width, upright.height, rotation)
+                size = upright.size
+                yield (number, target, size, back, size[0], size[1], rotation, marks)

@@ -13,7 +13,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from extractors.errors import CorruptFileError, EncryptedFileError, TooManyPagesError
-from extractors.model import Block, Document, Line, Origin, Page, Table, Word
+from extractors.marks import find_seals, to_page
+from extractors.model import Block, Document, Line, Mark, Origin, Page, Table, Word
 from extractors.ocr import map_bounded, union
 from extractors.parsers.ocrpage import ocr_page, prepare_for_ocr
 from extractors.registry import ParseOptions
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 12  # fewer real characters than this: treat the page as a picture
 MIN_RULES_FOR_TABLE = 4
+SEAL_DPI = 50  # enough for a 4 cm seal (80 px); ~10 ms a page
 
 
 class PdfParser:
@@ -109,7 +111,7 @@ def _text_page(page: pdfium.PdfPage, number: int) -> tuple[Page | None, int]:
             chars.append((ch, box))
     finally:
         textpage.close()
-    images, rules = _count_objects(page, width * height)
+    images, rules, pictures = _count_objects(page, width * height)
     if real < MIN_TEXT_CHARS or (real < 60 and images) or _garbled(chars, real):
         return None, rules
     return (
@@ -120,7 +122,8 @@ def _text_page(page: pdfium.PdfPage, number: int) -> tuple[Page | None, int]:
             unit="pt",
             origin=Origin.TEXT,
             blocks=_blocks(_lines(chars)),
-            images=images,
+            images=max(images, pictures),
+            marks=_seals(page, width, height) if pictures else [],
         ),
         rules,
     )
@@ -131,10 +134,11 @@ def _garbled(chars: list[tuple[str, object]], real: int) -> bool:
     return bad > 0.2 * max(real + bad, 1)
 
 
-def _count_objects(page: pdfium.PdfPage, area: float) -> tuple[int, int]:
-    """(large images, ruling paths): a big picture means a scanned or photographed page;
-    thin paths are table rules."""
-    images = rules = 0
+def _count_objects(page: pdfium.PdfPage, area: float) -> tuple[int, int, int]:
+    """(large images, ruling paths, pictures): a big picture means a scanned or
+    photographed page; thin paths are table rules; a picture of 30 pt or more may be a
+    seal or a photo."""
+    images = rules = pictures = 0
     for obj in page.get_objects(
         filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH), max_depth=4
     ):
@@ -143,9 +147,21 @@ def _count_objects(page: pdfium.PdfPage, area: float) -> tuple[int, int]:
         if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             if w * h > 0.25 * area:
                 images += 1
+            if min(w, h) >= 30:
+                pictures += 1
         elif (min(w, h) < 3 and max(w, h) > 20) or (w > 20 and h > 8):
             rules += 1
-    return images, rules
+    return images, rules, pictures
+
+
+def _seals(page: pdfium.PdfPage, width: float, height: float) -> list[Mark]:
+    """Red seals on a text page that holds pictures, from a small colour rendering."""
+    bitmap = page.render(scale=SEAL_DPI / 72)
+    try:
+        image = bitmap.to_pil()
+        return to_page(find_seals(image), width, height)
+    finally:
+        bitmap.close()
 
 
 def _lines(chars: list[tuple[str, tuple[float, float, float, float] | None]]) -> list[Line]:
@@ -261,8 +277,9 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
                 page = pdf[index]
                 try:
                     width, height = page.get_size()
-                    bitmap = page.render(scale=scale, grayscale=True)
+                    bitmap = page.render(scale=scale)  # colour: seals are red
                     image = bitmap.to_pil()
+                    marks = to_page(find_seals(image), width, height)
                     target = Path(tmp) / f"p{index + 1}.pgm"
                     back = prepare_for_ocr(image, target)
                     size = image.size
@@ -270,12 +287,12 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
                     bitmap.close()
                 finally:
                     page.close()
-                yield index, target, size, back, width, height
+                yield index, target, size, back, width, height, marks
 
         def read(item) -> Page:
-            index, target, size, back, width, height = item
+            index, target, size, back, width, height, marks = item
             try:
-                return ocr_page(
+                page = ocr_page(
                     options.ocr,
                     target,
                     size,
@@ -285,6 +302,8 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
                     round(height, 2),
                     "pt",
                 )
+                page.marks = marks
+                return page
             finally:
                 target.unlink(missing_ok=True)
 

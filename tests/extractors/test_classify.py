@@ -366,3 +366,13 @@ def test_merged_pdf_with_text_and_scanned_pages(tmp_path, options):
         ("business_licence", (2, 2)),
         ("audit_report", (3, 4)),
     ]
+
+
+def test_a_red_seal_speaks_where_the_text_is_poor():
+    from extractors.model import Mark
+
+    poor = page(1, ["特此声明。", "2019年3月"], origin="ocr", title=False)
+    assert classify_documents([("x.jpg", document([poor]))])[0].type == OTHER
+    poor.marks = [Mark(kind="red_seal", bbox=(380, 600, 500, 720), conf=0.9)]
+    material = classify_documents([("x.jpg", document([poor]))])[0]
+    assert material.type == "authenticity_declaration" and "图像:红色印章" in material.cues

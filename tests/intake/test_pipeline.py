@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from extractors.errors import OcrFailedError
+from extractors.model import MODEL_VERSION
 from intake.db import migrate, session_scope
 from intake.dossiers import add_path, create_dossier, dossier_state
 from intake.models import Dossier, DossierFile, Parse, Report
@@ -34,6 +35,19 @@ def test_same_bytes_are_parsed_once(settings, samples, monkeypatch):
         assert session.get(DossierFile, b).pages == 2
         assert session.query(Parse).count() == 1
         assert session.get(Report, second) is not None
+
+
+def test_a_parse_by_an_older_document_model_is_redone(settings, samples):
+    _first, (a,) = _dossier_with(settings, [samples["text_pdf"]])
+    process_file(settings, a)
+    with session_scope(settings.db_url) as session:
+        parse = session.query(Parse).one()
+        assert parse.model_version == MODEL_VERSION
+        parse.model_version = MODEL_VERSION - 1
+    _second, (b,) = _dossier_with(settings, [samples["text_pdf"]])
+    assert process_file(settings, b) == "done"
+    with session_scope(settings.db_url) as session:
+        assert session.query(Parse).one().model_version == MODEL_VERSION
 
 
 def test_report_is_built_when_the_last_file_finishes(settings, samples):
