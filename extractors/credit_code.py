@@ -24,3 +24,41 @@ def check_character(first17: str) -> str | None:
 
 def is_valid(code: str) -> bool:
     return len(code) == 18 and check_character(code[:17]) == code[17]
+
+
+# Characters OCR confuses in codes, and what each may really be. Codes never use I, O, S,
+# V or Z, so a read one is certainly wrong; the others are wrong only if the check fails.
+CONFUSABLE: dict[str, str] = {
+    "O": "0D",
+    "0": "D",
+    "D": "0",
+    "I": "1",
+    "1": "",
+    "L": "1",
+    "Z": "2",
+    "2": "Z",
+    "S": "5",
+    "5": "",
+    "B": "8",
+    "8": "B",
+    "G": "6",
+    "6": "G",
+    "Q": "0",
+    "U": "",
+    "V": "Y",
+}
+
+
+def repair(code: str) -> str | None:
+    """The one code that a single OCR confusion away passes the check, or None when there
+    is none or more than one (then a person must read the document)."""
+    code = code.upper()
+    if len(code) != 18:
+        return None
+    found: set[str] = set()
+    for i, ch in enumerate(code):
+        for other in CONFUSABLE.get(ch, ""):
+            candidate = code[:i] + other + code[i + 1 :]
+            if all(c in _VALUE for c in candidate) and is_valid(candidate):
+                found.add(candidate)
+    return found.pop() if len(found) == 1 else None

@@ -1,19 +1,52 @@
-"""Extract canonical fields (contract.md) with their sources.
+"""Extract the contract's fields, every value with its file, page, box, text and confidence.
 
-This first cut reads the credit code, the applicant's name and the application date from
-labelled lines; the full extraction per material type builds on the same FieldValue.
+Read top to bottom:
+
+1. ``PageText`` turns a page into normalised lines (full-width folded, spaces between Han
+   characters dropped, spaces next to digits kept so that 14 6,300,572.61 stays two
+   figures), with each line's box and OCR confidence.
+2. Labelled values (``data/fields.toml``): spaCy matchers find the labels; the value is
+   read after the label, or from the next table cell, by the typed parsers of
+   ``normalize``. Overlapping labels keep the longest.
+3. Readers for what labels do not carry: the audit report (firm, report number, opinion,
+   period end, and from the statements the year-end 资产总计 and the year's 营业收入),
+   the lease term, credit codes anywhere (repaired when one misread character breaks the
+   check), the signing date, and the applicant's name wherever it is printed.
+
+Every value is kept, one per source: the declared figure and the audited one are two
+values of one field.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import tomllib
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from extractors import credit_code
 from extractors.classify import Material
 from extractors.model import BBox, Document, Line, Origin, Page
-from extractors.text import compact
+from extractors.normalize import (
+    Parsed,
+    find_dates,
+    fold,
+    label_unit,
+    parse_area,
+    parse_count,
+    parse_date,
+    parse_money,
+    parse_share,
+    skip_filler,
+)
+
+GAP = "…"
+GAP_MAX = 10
+PARSERS = ("money", "area", "share", "count", "date", "name", "person", "address", "code", "text")
 
 
 @dataclass
@@ -45,24 +78,286 @@ class FieldValue:
         return out
 
 
-_NAME_LABELS = re.compile(
-    r"^(?:申报单位(?:\(盖章\))?|运营单位名称|单位名称|企业名称|名称|承租方(?:\(乙方\))?|乙方)(?:名称)?[:：]?"
-    r"(?P<v>.{4,40}?(?:有限责任公司|股份有限公司|有限公司|中心|研究院|研究所|协会|事务所))"
+# --------------------------------------------------------------------------- page text
+
+_SPACE_BETWEEN_WORDS = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
+_SPACES = re.compile(r"\s+")
+
+
+def norm_line(text: str) -> str:
+    """Fold full-width forms, drop spaces between non-digits (letter-spaced 统 一 社 会),
+    keep one space where a digit is next to it (row numbers stay apart from figures)."""
+    text = fold(text)
+    text = _SPACE_BETWEEN_WORDS.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass
+class PageText:
+    """A page as one string of normalised lines joined by newlines."""
+
+    file: str
+    page: Page
+    material: str | None
+    text: str = ""
+    starts: list[int] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, file: str, page: Page, material: str | None) -> PageText:
+        out = cls(file, page, material)
+        parts: list[str] = []
+        pos = 0
+        for line in page.lines:
+            text = norm_line(line.text)
+            if not text:
+                continue
+            out.starts.append(pos)
+            out.lines.append(line)
+            parts.append(text)
+            pos += len(text) + 1
+        out.text = "\n".join(parts)
+        return out
+
+    def line_at(self, offset: int) -> int:
+        return max(0, bisect_right(self.starts, offset) - 1)
+
+    def source(self, start: int, end: int) -> tuple[str, BBox | None, float]:
+        """Text, box and confidence of the lines a span touches."""
+        first, last = self.line_at(start), self.line_at(max(start, end - 1))
+        lines = self.lines[first : last + 1]
+        boxes = [ln.bbox for ln in lines if ln.bbox]
+        bbox = (
+            (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+            if boxes
+            else None
+        )
+        text = " ".join(ln.text.strip() for ln in lines)
+        return text, bbox, self.confidence(lines)
+
+    def confidence(self, lines: list[Line]) -> float:
+        if self.page.origin != Origin.OCR:
+            return 0.98
+        words = [w.conf for ln in lines for w in ln.words if w.conf is not None]
+        if not words:
+            return 0.5
+        # The weakest words decide: one misread digit spoils a figure.
+        words.sort()
+        low = words[: max(1, len(words) // 4)]
+        return round(0.5 * (sum(low) / len(low)) + 0.5 * (sum(words) / len(words)), 3)
+
+    def value(
+        self,
+        name: str,
+        value: Any,
+        start: int,
+        end: int,
+        *,
+        scale: float = 1.0,
+        note: str | None = None,
+    ) -> FieldValue:
+        text, bbox, conf = self.source(start, end)
+        return FieldValue(
+            field=name,
+            value=value,
+            file=self.file,
+            page=self.page.number,
+            text=text,
+            confidence=round(min(0.99, conf * scale), 3),
+            material=self.material,
+            bbox=bbox,
+            note=note,
+            origin=str(self.page.origin),
+        )
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    field: str
+    parse: str
+    labels: tuple[str, ...]
+    materials: tuple[str, ...] | None
+
+
+class FieldDataError(ValueError):
+    """The field-label file is malformed; the message names the rule."""
+
+
+class LabelBook:
+    """The label data compiled into spaCy matchers (once per process)."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        import spacy
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        self.rules = rules
+        self.nlp = spacy.blank("zh")
+        self.phrases = PhraseMatcher(self.nlp.vocab, attr="ORTH")
+        self.gapped = Matcher(self.nlp.vocab)
+        self._rules: dict[str, list[tuple[Rule, str]]] = {}
+        for rule in rules:
+            for label in rule.labels:
+                key = GAP.join(norm_line(part) for part in label.split(GAP))
+                if key not in self._rules:
+                    self._rules[key] = []
+                    if GAP in key:
+                        pattern: list[dict[str, Any]] = []
+                        for i, part in enumerate(key.split(GAP)):
+                            if i:
+                                gap = {"ORTH": {"NOT_IN": ["\n"]}, "OP": f"{{0,{GAP_MAX}}}"}
+                                pattern.append(gap)
+                            pattern.extend({"ORTH": ch} for ch in part)
+                        self.gapped.add(key, [pattern])
+                    else:
+                        self.phrases.add(key, [self.nlp.make_doc(key)])
+                self._rules[key].append((rule, label))
+
+    def hits(self, text: str, material: str | None) -> list[tuple[Rule, int, int]]:
+        """Label matches (rule, start, end) in ``text``, longest first where they overlap."""
+        doc = self.nlp.make_doc(text)
+        found: list[tuple[Rule, int, int]] = []
+        for matcher in (self.phrases, self.gapped):
+            for match_id, start, end in matcher(doc):
+                span = doc[start:end]
+                for rule, _ in self._rules[self.nlp.vocab.strings[match_id]]:
+                    if rule.materials is None or material in rule.materials:
+                        found.append((rule, span.start_char, span.end_char))
+        found.sort(key=lambda h: (h[1] - h[2], h[1]))
+        kept: list[tuple[Rule, int, int]] = []
+        for hit in found:
+            if any(
+                hit[1] < k[2] and k[1] < hit[2] and (k[1], k[2]) != (hit[1], hit[2]) for k in kept
+            ):
+                continue
+            kept.append(hit)
+        kept.sort(key=lambda h: h[1])
+        return kept
+
+
+def _rules_from(table: dict[str, Any]) -> list[Rule]:
+    rules = []
+    for i, spec in enumerate(table.get("rule", []), start=1):
+        where = f"fields.toml rule {i} ({spec.get('field', '?')})"
+        unknown = set(spec) - {"field", "parse", "labels", "materials"}
+        if unknown:
+            raise FieldDataError(f"{where}: unknown keys {sorted(unknown)}")
+        if spec.get("parse") not in PARSERS:
+            raise FieldDataError(f"{where}: parse must be one of {PARSERS}")
+        labels = spec.get("labels")
+        if not labels or not all(isinstance(x, str) and x.strip() for x in labels):
+            raise FieldDataError(f"{where}: labels must be a list of phrases")
+        materials = spec.get("materials")
+        rules.append(
+            Rule(
+                spec["field"], spec["parse"], tuple(labels), tuple(materials) if materials else None
+            )
+        )
+    return rules
+
+
+@cache
+def label_book() -> LabelBook:
+    data = resources.files("extractors").joinpath("data/fields.toml").read_text("utf-8")
+    try:
+        return LabelBook(_rules_from(tomllib.loads(data)))
+    except tomllib.TOMLDecodeError as exc:
+        raise FieldDataError(f"fields.toml: {exc}") from exc
+
+
+# --------------------------------------------------------------------------- value parsers
+
+_ORG_SUFFIX = (
+    r"(?:有限责任公司|股份有限公司|有限公司|集团公司|分公司|公司|服务中心|中心|研究院|研究所|协会|学会|"
+    r"商会|促进会|联合会|事务所|合作社|孵化器|大学|学院|研究会|基金会|园区)"
 )
-_DATE_LABEL = re.compile(r"^申报日期[:：]?(?P<y>\d{4})[-年./](?P<m>\d{1,2})[-月./](?P<d>\d{1,2})")
+_ORG = re.compile(
+    rf"[\u4e00-\u9fff()（）A-Za-z0-9·]{{2,40}}?{_ORG_SUFFIX}(?:[(（]特殊普通合伙[)）])?"
+)
+_PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{2,8})?")
+_NOT_PERSON = {"签字", "签章", "盖章", "姓名", "职务", "电话", "手机", "身份证", "无", "联系人"}
+_ADDRESS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9\-—()（）#·]{4,60}")
+_ADDRESS_HINT = re.compile(r"[省市区县镇乡街路道巷号室楼层栋座园]")
+_STOP_ADDRESS = re.compile(
+    r"(的房屋|的房产|房屋|单位性质|法定代表人|联系人|邮编|邮政编码|电话|面积|$)"
+)
+
+
+def _parse(kind: str, text: str, at: int, unit: str | None) -> Parsed | None:
+    if kind == "money":
+        return parse_money(text, at, unit=unit if unit in ("元", "万元") else None)
+    if kind == "area":
+        return parse_area(text, at, unit=unit if unit in ("平方米", "m2", "m²", "㎡") else None)
+    if kind == "share":
+        return parse_share(text, at)
+    if kind == "count":
+        return parse_count(text, at, unit=unit if unit in ("家", "人", "个") else "")
+    if kind == "date":
+        return parse_date(text, at)
+    start = skip_filler(text, at)
+    rest = text[start:]
+    if kind == "name":
+        m = _ORG.match(rest)
+        return Parsed(m.group(0), start, start + m.end()) if m else None
+    if kind == "person":
+        m = _PERSON.match(rest)
+        if not m or m.group(0) in _NOT_PERSON or any(w in m.group(0) for w in _NOT_PERSON):
+            return None
+        return Parsed(m.group(0), start, start + m.end())
+    if kind == "address":
+        m = _ADDRESS.match(rest)
+        if not m:
+            return None
+        raw = m.group(0)
+        stop = _STOP_ADDRESS.search(raw)
+        raw = raw[: stop.start()] if stop else raw
+        if len(raw) < 6 or not _ADDRESS_HINT.search(raw):
+            return None
+        return Parsed(raw, start, start + len(raw))
+    if kind == "code":
+        m = re.compile(r"[0-9A-Za-z]{18}").match(rest.replace(" ", ""))
+        return Parsed(m.group(0).upper(), start, start + 18) if m else None
+    if kind == "text":
+        line = rest.split("\n", 1)[0].strip()
+        return Parsed(line, start, start + len(line)) if line else None
+    return None
+
+
+def _unit_after(text: str, end: int) -> str | None:
+    """A unit printed in brackets right after a label: 资产总额（万元）."""
+    m = re.compile(r"\s*[(（][^()（）]{0,8}[)）]").match(text, end)
+    return label_unit(m.group(0)) if m else None
+
+
+# --------------------------------------------------------------------------- extraction
 
 
 def extract_fields(
     documents: list[tuple[str, Document]], materials: list[Material]
 ) -> dict[str, list[FieldValue]]:
-    fields: dict[str, list[FieldValue]] = {}
-    for name, document in documents:
-        for page in document.pages:
-            kind = _material_of(materials, name, page.number)
-            for line in page.lines:
-                for value in _from_line(line, page, name, kind):
-                    fields.setdefault(value.field, []).append(value)
-    return fields
+    pages = [
+        PageText.of(name, page, _material_of(materials, name, page.number))
+        for name, document in documents
+        for page in document.pages
+    ]
+    found: list[FieldValue] = []
+    book = label_book()
+    for pt in pages:
+        found.extend(_labelled(pt, book))
+        found.extend(_tables(pt, book))
+        found.extend(_credit_codes(pt))
+    found.extend(_audit(pages, materials))
+    found.extend(_leases(pages))
+    found.extend(_signing_dates(pages, materials))
+    found.extend(_name_occurrences(pages, found))
+    return _collect(found)
 
 
 def _material_of(materials: list[Material], name: str, page: int) -> str | None:
@@ -72,28 +367,340 @@ def _material_of(materials: list[Material], name: str, page: int) -> str | None:
     return None
 
 
-def _confidence(line: Line, page: Page) -> float:
-    if page.origin != Origin.OCR:
-        return 0.99
-    return line.conf if line.conf is not None else 0.5
+def _labelled(pt: PageText, book: LabelBook) -> list[FieldValue]:
+    out = []
+    for rule, start, end in book.hits(pt.text, pt.material):
+        unit = _unit_after(pt.text, end) or label_unit(pt.text[start:end])
+        parsed = _parse(rule.parse, pt.text, end, unit)
+        if parsed is None or parsed.start - end > 16:
+            continue
+        value = _checked(rule, parsed)
+        if value is None:
+            continue
+        out.append(pt.value(rule.field, value, start, parsed.end))
+    return out
 
 
-def _from_line(line: Line, page: Page, file: str, kind: str | None):
-    text = compact(line.text)
-    conf = _confidence(line, page)
-    base = {
-        "origin": str(page.origin),
-        "file": file,
-        "page": page.number,
-        "text": line.text,
-        "material": kind,
-        "bbox": line.bbox,
-    }
-    for match in credit_code.CANDIDATE.finditer(text):
-        code = match.group(0)
-        yield FieldValue("applicant.credit_code", code, confidence=conf, **base)
-    if m := _NAME_LABELS.match(text):
-        yield FieldValue("applicant.name", m.group("v"), confidence=conf * 0.9, **base)
-    if m := _DATE_LABEL.match(text):
-        iso = f"{int(m['y']):04d}-{int(m['m']):02d}-{int(m['d']):02d}"
-        yield FieldValue("application.date", iso, confidence=conf, **base)
+def _checked(rule: Rule, parsed: Parsed) -> Any:
+    """Plausibility per field: a share above 1 or a negative area is a misread."""
+    value = parsed.value
+    if rule.parse == "share" and not 0 <= value <= 1:
+        return None
+    if rule.parse in ("area", "money") and value < 0:
+        return None
+    if rule.parse == "code" and not credit_code.CANDIDATE.fullmatch(value):
+        return None
+    return value
+
+
+def _tables(pt: PageText, book: LabelBook) -> list[FieldValue]:
+    """Label cell → value in the next cell (pdfplumber tables of text PDFs and DOCX)."""
+    out = []
+    for table in pt.page.tables:
+        for row in table.rows:
+            cells = [norm_line(c or "") for c in row]
+            for i, cell in enumerate(cells):
+                if not cell:
+                    continue
+                for rule, start, end in book.hits(cell, pt.material):
+                    if end - start < 0.5 * len(re.sub(r"[(（].*?[)）]", "", cell)):
+                        continue  # the cell says more than the label
+                    unit = _unit_after(cell, end) or label_unit(cell)
+                    parsed = _parse(rule.parse, cell, end, unit)
+                    source = cell
+                    if parsed is None:
+                        nxt = next((c for c in cells[i + 1 :] if c), None)
+                        if nxt is None:
+                            continue
+                        parsed = _parse(rule.parse, nxt, 0, unit)
+                        source = f"{cell} {nxt}"
+                    if parsed is None:
+                        continue
+                    value = _checked(rule, parsed)
+                    if value is None:
+                        continue
+                    found = pt.value(rule.field, value, 0, 0)
+                    found.text = source
+                    found.bbox = table.bbox
+                    out.append(found)
+    return out
+
+
+# --------------------------------------------------------------------------- credit codes
+
+
+def _credit_codes(pt: PageText) -> list[FieldValue]:
+    out = []
+    for m in re.finditer(r"[0-9A-Za-z]{18}", pt.text.replace(" ", "\u2063")):
+        raw = m.group(0).upper()
+        if not credit_code.CANDIDATE.fullmatch(raw) and not _looks_like_code(raw):
+            continue
+        value, note, scale = raw, None, 1.0
+        if not credit_code.is_valid(raw):
+            fixed = credit_code.repair(raw)
+            if fixed is not None:
+                value, scale = fixed, 0.7
+                note = f"识别结果“{raw}”校验位不符，按常见误识（如 O/0、S/5）修正为“{fixed}”"
+        out.append(
+            pt.value("applicant.credit_code", value, m.start(), m.end(), scale=scale, note=note)
+        )
+    return out
+
+
+def _looks_like_code(raw: str) -> bool:
+    digits = sum(ch.isdigit() for ch in raw)
+    return digits >= 12 and raw[:1] in "123456789ANY"
+
+
+# --------------------------------------------------------------------------- audit report
+
+_FIRM = re.compile(
+    r"[\u4e00-\u9fff()（）]{2,30}?会计师事务所(?:[(（]特殊普通合伙[)）]|有限责任公司|有限公司)?"
+)
+_REPORT_NO = re.compile(
+    r"[\u4e00-\u9fffA-Za-z]{0,12}(?:专审字|审字|审|专审|验字)[\[(〔【]?\s*\d{4}\s*[\])〕】]?\s*第?\s*[A-Za-z0-9\-]+\s*号"
+)
+_OPINIONS = (
+    ("disclaimer", re.compile(r"无法表示意见|不发表审计意见")),
+    ("adverse", re.compile(r"否定意见|未能在所有重大方面")),
+    ("qualified", re.compile(r"保留意见|除.{1,40}(?:的影响|可能产生的影响)外")),
+    ("unqualified", re.compile(r"在所有重大方面.{0,40}公允反映|标准无保留意见|无保留意见")),
+)
+_STATEMENT_NUMBER = re.compile(r"-?\d[\d,. ]*\d(?:\.\d{2})?|\d")
+
+
+def _audit(pages: list[PageText], materials: list[Material]) -> list[FieldValue]:
+    out: list[FieldValue] = []
+    for material in materials:
+        if material.type != "audit_report":
+            continue
+        mine = [
+            pt
+            for pt in pages
+            if pt.file == material.file and material.pages[0] <= pt.page.number <= material.pages[1]
+        ]
+        out.extend(_firms_and_numbers(mine))
+        out.extend(_opinion(mine))
+        out.extend(_period_end(mine))
+        out.extend(_statement_row(mine, ("资产负债表",), ("资产总计",), "finance.total_assets"))
+        out.extend(
+            _statement_row(
+                mine, ("利润表", "损益表"), ("营业收入", "营业总收入"), "finance.revenue"
+            )
+        )
+    return out
+
+
+def _firms_and_numbers(pages: list[PageText]) -> list[FieldValue]:
+    out = []
+    for pt in pages:
+        for m in _FIRM.finditer(pt.text):
+            name = re.sub(r"^(?:中国|由|经|我们|本)", "", m.group(0))
+            if len(name) >= 8 and "注册会计师" not in name:
+                out.append(pt.value("audit.firm", name, m.start(), m.end()))
+        for m in _REPORT_NO.finditer(pt.text):
+            number = re.sub(r"\s+", "", m.group(0))
+            out.append(pt.value("audit.report_number", number, m.start(), m.end()))
+    return out
+
+
+def _opinion(pages: list[PageText]) -> list[FieldValue]:
+    for pt in pages:
+        if "审计意见" not in pt.text and "我们认为" not in pt.text:
+            continue
+        if "我们审计了" not in pt.text and "我们认为" not in pt.text:
+            continue
+        body = pt.text.replace("\n", "")
+        for kind, pattern in _OPINIONS:
+            m = pattern.search(body)
+            if m:
+                at = pt.text.find(m.group(0)[:4])
+                return [pt.value("audit.opinion", kind, max(0, at), max(0, at) + len(m.group(0)))]
+    return []
+
+
+def _period_end(pages: list[PageText]) -> list[FieldValue]:
+    out = []
+    for pt in pages:
+        if not any(k in pt.text for k in ("我们审计了", "资产负债表", "利润表")):
+            continue
+        body = pt.text
+        m = re.search(
+            r"(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[-./]\d{1,2}[-./]\d{1,2})", body
+        )
+        for date in find_dates(body):
+            out.append(pt.value("audit.period_end", date.value, date.start, date.end))
+            break
+        if m is None:
+            year = re.search(r"(\d{4})\s*年度", body)
+            if year:
+                iso = f"{year.group(1)}-12-31"
+                out.append(pt.value("audit.period_end", iso, year.start(), year.end(), scale=0.95))
+    # Only period ends that look like one (a 31 December or a month's end)
+    return [v for v in out if v.value[5:] in ("12-31", "06-30", "03-31", "09-30")]
+
+
+def _statement_row(
+    pages: list[PageText], titles: tuple[str, ...], labels: tuple[str, ...], name: str
+) -> list[FieldValue]:
+    """The current-period figure on a statement's row: from the consolidated statement
+    where there are two, the first figure after the label (期末/本期 comes first unless the
+    header says otherwise)."""
+    statements = [pt for pt in pages if any(t in pt.text[:200] for t in titles)]
+    statements.sort(key=lambda pt: (0 if "合并" in pt.text[:200] else 1, pt.page.number))
+    for first in statements:
+        following = [pt for pt in pages if pt.page.number >= first.page.number][:3]
+        for pt in following:
+            for label in labels:
+                for m in re.finditer(
+                    rf"(?:^|\n|[一二三四五六七八九十]、|其中:|其中：){label}(?![\u4e00-\u9fff])",
+                    pt.text,
+                ):
+                    end = m.end()
+                    line_end = pt.text.find("\n", end)
+                    row = pt.text[end : line_end if line_end != -1 else len(pt.text)]
+                    figures = _row_figures(row, pt.page.origin == Origin.OCR)
+                    if not figures:
+                        continue
+                    index = 1 if _previous_first(pt.text) and len(figures) > 1 else 0
+                    value, note, scale = figures[index]
+                    return [
+                        pt.value(name, value, m.start(), end + len(row), scale=scale, note=note)
+                    ]
+    return []
+
+
+def _previous_first(text: str) -> bool:
+    head = text[:600]
+    later = re.search(r"期末|年末|本期|本年", head)
+    earlier = re.search(r"期初|年初|上期|上年", head)
+    return bool(later and earlier and earlier.start() < later.start())
+
+
+def _row_figures(row: str, ocr: bool) -> list[tuple[float, str | None, float]]:
+    """Amounts on a statement row, skipping the 行次 (line number) column."""
+    figures: list[tuple[float, str | None, float]] = []
+    at = 0
+    while at < len(row):
+        money = parse_money(row, at) if not ocr else None
+        if (
+            money is not None
+            and isinstance(money.value, float)
+            and ("." in row[money.start : money.end] or "," in row[money.start : money.end])
+        ):
+            figures.append((money.value, None, 1.0))
+            at = money.end
+            continue
+        m = re.compile(r"-?\d[\d,.]*\d|\d").search(row, at)
+        if m is None:
+            break
+        token = m.group(0)
+        at = m.end()
+        amount = _amount(token) if ocr else None
+        if amount is not None:
+            figures.append(amount)
+        elif not ocr and ("," in token or "." in token):
+            figures.append((float(token.replace(",", "")), None, 1.0))
+    return figures
+
+
+def _amount(token: str) -> tuple[float, str | None, float] | None:
+    """An amount as OCR prints it: 6.561.836.81 (dots for commas), 340,195.16, or
+    253999849 (separators lost: statements print two decimals)."""
+    digits = token.replace(",", "").replace(".", "")
+    if len(digits) < 3 or not digits.lstrip("-").isdigit():
+        return None
+    seps = [i for i, ch in enumerate(token) if ch in ",."]
+    if seps:
+        last = seps[-1]
+        if len(token) - last - 1 == 2:
+            whole = re.sub(r"[,.]", "", token[:last])
+            return float(f"{whole}.{token[last + 1 :]}"), None, 0.95
+        if all(len(part) == 3 for part in re.split(r"[,.]", token)[1:]):
+            return float(digits), None, 0.9
+        return None
+    if len(digits) >= 5:
+        return float(f"{digits[:-2]}.{digits[-2:]}"), "小数点未识别出，按报表两位小数推断", 0.6
+    return None
+
+
+# --------------------------------------------------------------------------- leases
+
+
+def _leases(pages: list[PageText]) -> list[FieldValue]:
+    out = []
+    for pt in pages:
+        if pt.material != "premises_proof":
+            continue
+        for m in re.finditer(r"租赁期限|租赁期|租期|使用期限|有效期", pt.text):
+            tail = pt.text[m.end() : m.end() + 80]
+            dates = find_dates(tail)
+            ends = [d for d in dates if re.search(r"至|到|-|—|~", tail[: d.start])]
+            if len(dates) >= 2 or ends:
+                end = (ends or dates)[-1]
+                out.append(pt.value("premises.lease_end", end.value, m.start(), m.end() + end.end))
+                break
+    return out
+
+
+# --------------------------------------------------------------------------- signing date
+
+
+def _signing_dates(pages: list[PageText], materials: list[Material]) -> list[FieldValue]:
+    """The date under the application report's seal and signature (its last page)."""
+    out = []
+    for material in materials:
+        if material.type != "application_report":
+            continue
+        last = [
+            pt for pt in pages if pt.file == material.file and pt.page.number == material.pages[1]
+        ]
+        for pt in last:
+            seal = max(pt.text.rfind("盖章"), pt.text.rfind("签字"), pt.text.rfind("签章"))
+            if seal < 0:
+                continue
+            dates = find_dates(pt.text[seal:])
+            if dates:
+                d = dates[-1]
+                out.append(pt.value("application.date", d.value, seal + d.start, seal + d.end))
+    return out
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _name_occurrences(pages: list[PageText], found: list[FieldValue]) -> list[FieldValue]:
+    """The applicant's name wherever it is printed (a notice's signature, an audit's
+    notes), once its spelling is known from labelled places."""
+    votes = Counter(
+        v.value
+        for v in found
+        if v.field == "applicant.name" and v.material in ("business_licence", "application_report")
+    )
+    if not votes:
+        votes = Counter(v.value for v in found if v.field == "applicant.name")
+    if not votes:
+        return []
+    name = votes.most_common(1)[0][0]
+    out = []
+    for pt in pages:
+        at = pt.text.replace("\n", "\u2063").find(name)
+        if at >= 0:
+            out.append(pt.value("applicant.name", name, at, at + len(name), scale=0.98))
+    return out
+
+
+# --------------------------------------------------------------------------- collect
+
+
+def _collect(found: list[FieldValue]) -> dict[str, list[FieldValue]]:
+    """One value per field, file, page and value: the most confident reading."""
+    best: dict[tuple[str, str, int, str], FieldValue] = {}
+    for v in found:
+        key = (v.field, v.file, v.page, repr(v.value))
+        if key not in best or v.confidence > best[key].confidence:
+            best[key] = v
+    fields: dict[str, list[FieldValue]] = {}
+    for v in sorted(best.values(), key=lambda v: (v.field, v.file, v.page)):
+        fields.setdefault(v.field, []).append(v)
+    return fields

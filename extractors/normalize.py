@@ -1,0 +1,273 @@
+"""Numbers, money, dates, shares, areas and counts as applicants print them, into the
+contract's units (元, m², a fraction, ISO dates, integers).
+
+Each parser reads a value at the start of a text (after optional filler such as ：, 为,
+约) and returns it with the span it used, so the caller can point at the source. Chinese
+numerals and 大写 amounts go through cn2an; everything else is a small regular expression.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+import cn2an
+
+# What may stand between a label and its value: punctuation, a unit in brackets, a verb.
+FILLER = re.compile(
+    r"^(?:[\s:：,，、;；=＝|]|[（(][^（()）]{0,8}[）)]|为|约|达|达到|共|共计|合计|计|实现|了|是|有"
+    r"|人民币|金额|总额|合计数|¥|￥)*"
+)
+
+_DIGITS = r"\d+(?:[,，]\d{3})*(?:\.\d+)?"
+_GROUPED = re.compile(
+    r"\d{1,3}(?:,\d{3})+\.\d{2}"
+)  # 1,234,567.89: stops before a glued next figure
+_PLAIN = re.compile(r"-?\d+(?:\.\d+)?")
+_CN_NUM = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億点"
+_CN_MONEY = re.compile(rf"[{_CN_NUM}元圆角分整正]+")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: float | int | str
+    start: int  # span of the value (with its unit) in the text given
+    end: int
+    unit: str | None = None  # as printed: 元, 万元, %, 平方米 …
+    note: str | None = None
+
+
+def fold(text: str) -> str:
+    """NFKC: full-width digits, letters and punctuation become ASCII (１２３，４５６ → 123,456).
+    Keeps the length for all but rare ligatures, so spans stay valid."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def skip_filler(text: str, start: int = 0) -> int:
+    m = FILLER.match(text[start:])
+    return start + (m.end() if m else 0)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _number(text: str, start: int) -> tuple[float, int, int] | None:
+    """An Arabic number at ``start`` (thousands separators allowed, also a grouped figure
+    glued to the next one, as split table cells print them)."""
+    grouped = _GROUPED.match(text, start)
+    if grouped:
+        raw = grouped.group(0)
+        return float(raw.replace(",", "")), start, grouped.end()
+    m = re.compile(r"-?" + _DIGITS).match(text, start)
+    if not m:
+        return None
+    raw = m.group(0).replace(",", "").replace("，", "")
+    try:
+        return float(raw), start, m.end()
+    except ValueError:
+        return None
+
+
+def _chinese_number(text: str, start: int) -> tuple[float, int, int] | None:
+    m = re.compile(rf"[{_CN_NUM}]+").match(text, start)
+    if not m:
+        return None
+    raw = m.group(0)
+    try:
+        return float(cn2an.cn2an(raw, "smart")), start, m.end()
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+def parse_number(text: str, start: int = 0) -> Parsed | None:
+    text = fold(text)
+    at = skip_filler(text, start)
+    found = _number(text, at) or _chinese_number(text, at)
+    if found is None:
+        return None
+    value, s, e = found
+    return Parsed(value, s, e)
+
+
+# --------------------------------------------------------------------------- money
+
+_MONEY_UNIT = re.compile(r"\s*(万元|万|元|圆)")
+
+
+def parse_money(text: str, start: int = 0, unit: str | None = None) -> Parsed | None:
+    """Yuan from 1,234,567.89 / 123.46万元 / 壹佰贰拾万元整 / ¥677,900.00. ``unit`` is the
+    unit a label gave (资产总额（万元）) when the figure itself has none."""
+    text = fold(text)
+    at = skip_filler(text, start)
+    found = _number(text, at)
+    if found is not None:
+        value, s, e = found
+        m = _MONEY_UNIT.match(text, e)
+        printed = m.group(1) if m else unit
+        if m:
+            e = m.end()
+        scale = 10000 if printed in ("万元", "万") else 1
+        return Parsed(round(value * scale, 2), s, e, printed or "元")
+    m = _CN_MONEY.match(text, at)
+    if m and any(ch in m.group(0) for ch in "元圆万"):
+        raw = m.group(0)
+        try:
+            value = float(cn2an.cn2an(raw.rstrip("整正"), "smart"))
+        except (ValueError, KeyError, IndexError):
+            return None
+        return Parsed(round(value, 2), m.start(), m.end(), "大写")
+    return None
+
+
+# --------------------------------------------------------------------------- dates
+
+_DATE_FORMS = [
+    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"),
+    re.compile(r"(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})(?!\d)"),
+    re.compile(r"(\d{4})(\d{2})(\d{2})(?!\d)"),
+]
+_MONTH_FORMS = [
+    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d)"),
+    re.compile(r"(\d{4})\s*[-./]\s*(\d{1,2})(?![\d./-])"),
+]
+_CN_DATE = re.compile(
+    r"([〇零一二三四五六七八九]{4})年([十一二三四五六七八九]{1,3})月([十一二三四五六七八九]{1,3})日"
+)
+
+
+def _iso(y: int, m: int, d: int) -> str | None:
+    try:
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(text: str, start: int = 0, *, month_end: bool = False) -> Parsed | None:
+    """ISO date from 2017年12月31日 / 2017.12.31 / 2017-12-31 / 二〇一七年十二月三十一日.
+    With ``month_end``, 2017年12月 means the month's last day (a period end)."""
+    text = fold(text)
+    at = skip_filler(text, start)
+    for form in _DATE_FORMS:
+        m = form.match(text, at)
+        if m:
+            iso = _iso(int(m[1]), int(m[2]), int(m[3]))
+            if iso:
+                return Parsed(iso, m.start(), m.end())
+    m = _CN_DATE.match(text, at)
+    if m:
+        try:
+            y = int(cn2an.cn2an(m[1], "smart"))
+            mo = int(cn2an.cn2an(m[2], "smart"))
+            d = int(cn2an.cn2an(m[3], "smart"))
+        except (ValueError, KeyError, IndexError):
+            return None
+        iso = _iso(y, mo, d)
+        if iso:
+            return Parsed(iso, m.start(), m.end())
+    if month_end:
+        for form in _MONTH_FORMS:
+            m = form.match(text, at)
+            if m and 1 <= int(m[2]) <= 12:
+                y, mo = int(m[1]), int(m[2])
+                return Parsed(_iso(y, mo, calendar.monthrange(y, mo)[1]), m.start(), m.end())
+    return None
+
+
+def find_dates(text: str) -> list[Parsed]:
+    """Every full date in a text, in order."""
+    text = fold(text)
+    found: list[Parsed] = []
+    pos = 0
+    starts = re.compile(r"\d{4}\s*[年\-./]|\d{8}|[〇零一二三四五六七八九]{4}年")
+    while (m := starts.search(text, pos)) is not None:
+        parsed = parse_date(text, m.start())
+        if parsed:
+            found.append(parsed)
+            pos = parsed.end
+        else:
+            pos = m.start() + 1
+    return found
+
+
+# --------------------------------------------------------------------------- shares
+
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
+_PER_MILLE = re.compile(r"(\d+(?:\.\d+)?)\s*‰")
+_CN_PERCENT = re.compile(rf"百分之([{_CN_NUM}]+)")
+
+
+def parse_share(text: str, start: int = 0) -> Parsed | None:
+    """A fraction from 85% / 85.5 % / 0.85 / 百分之八十五 / 8.5成? (成 is not used)."""
+    text = fold(text)
+    at = skip_filler(text, start)
+    m = _PERCENT.match(text, at)
+    if m:
+        return Parsed(round(float(m[1]) / 100, 6), m.start(), m.end(), "%")
+    m = _PER_MILLE.match(text, at)
+    if m:
+        return Parsed(round(float(m[1]) / 1000, 6), m.start(), m.end(), "‰")
+    m = _CN_PERCENT.match(text, at)
+    if m:
+        try:
+            value = float(cn2an.cn2an(m[1], "smart"))
+        except (ValueError, KeyError, IndexError):
+            return None
+        return Parsed(round(value / 100, 6), m.start(), m.end(), "%")
+    m = re.compile(r"(0?\.\d+|1(?:\.0+)?|0)(?![\d.%])").match(text, at)
+    if m:
+        return Parsed(round(float(m[1]), 6), m.start(), m.end(), None)
+    return None
+
+
+# --------------------------------------------------------------------------- areas
+
+_AREA_UNIT = re.compile(r"\s*(平方米|平方公尺|平米|㎡|m²|m2|M2|sqm)")
+
+
+def parse_area(text: str, start: int = 0, unit: str | None = None) -> Parsed | None:
+    """Square metres from 256.5平方米 / 256.5㎡ / 256.5m² / 256.5 m2 / 256.5平米. A label
+    that carries the unit (面积（m²）) lets a bare number through."""
+    text = fold(text)
+    at = skip_filler(text, start)
+    found = _number(text, at) or _chinese_number(text, at)
+    if found is None:
+        return None
+    value, s, e = found
+    m = _AREA_UNIT.match(text, e)
+    if m:
+        return Parsed(value, s, m.end(), m.group(1))
+    if unit:
+        return Parsed(value, s, e, unit)
+    return None
+
+
+# --------------------------------------------------------------------------- counts
+
+_COUNT_UNIT = re.compile(r"\s*(家|人|个|名|场次|场|次|户|位|项)")
+
+
+def parse_count(text: str, start: int = 0, unit: str | None = None) -> Parsed | None:
+    """An integer from 274家 / 13人 / 三十六家 / a bare 274 when the label gave the unit."""
+    text = fold(text)
+    at = skip_filler(text, start)
+    found = _number(text, at) or _chinese_number(text, at)
+    if found is None:
+        return None
+    value, s, e = found
+    if value != int(value) or value < 0:
+        return None
+    m = _COUNT_UNIT.match(text, e)
+    if m:
+        return Parsed(int(value), s, m.end(), m.group(1))
+    if unit is not None:
+        return Parsed(int(value), s, e, unit)
+    return None
+
+
+def label_unit(label_text: str) -> str | None:
+    """The unit a label carries in brackets or after a slash: 资产总额（万元）→ 万元."""
+    m = re.search(r"[（(/]\s*(万元|元|平方米|m²|m2|㎡|家|人|个|%)\s*[)）]?", fold(label_text))
+    return m.group(1) if m else None
