@@ -220,6 +220,12 @@ class LabelBook:
                         self.phrases.add(key, [self.nlp.make_doc(key)])
                 self._rules[key].append((rule, label))
 
+    def starts_with_label(self, text: str) -> bool:
+        """Does ``text`` begin with any field's label (the next row of a form)?"""
+        head = text[:24]
+        doc = self.nlp.make_doc(head)
+        return any(start == 0 for _, start, _ in self.phrases(doc))
+
     def hits(self, text: str, material: str | None) -> list[tuple[Rule, int, int]]:
         """Label matches (rule, start, end) in ``text``, longest first where they overlap."""
         doc = self.nlp.make_doc(text)
@@ -302,7 +308,7 @@ def _parse(kind: str, text: str, at: int, unit: str | None) -> Parsed | None:
     if kind == "date":
         return parse_date(text, at)
     start = skip_filler(text, at)
-    rest = text[start:]
+    rest = _unwrapped(text[start:]) if kind in ("name", "address") else text[start:]
     if kind == "name":
         m = _ORG.match(rest)
         return Parsed(m.group(0), start, start + m.end()) if m else None
@@ -312,6 +318,7 @@ def _parse(kind: str, text: str, at: int, unit: str | None) -> Parsed | None:
             return None
         return Parsed(m.group(0), start, start + m.end())
     if kind == "address":
+        rest = rest.split("\n", 1)[0].replace(" ", "")  # 未央路 36 号 14 层: spaces by digits
         m = _ADDRESS.match(rest)
         if not m:
             return None
@@ -328,6 +335,26 @@ def _parse(kind: str, text: str, at: int, unit: str | None) -> Parsed | None:
         line = rest.split("\n", 1)[0].strip()
         return Parsed(line, start, start + len(line)) if line else None
     return None
+
+
+def _unwrapped(rest: str) -> str:
+    """A value that runs to the end of its line and on at the start of the next (a PDF
+    line wrapped mid-address) is joined; a line that ends in punctuation is not."""
+    first, _, after = rest.partition("\n")
+    if (
+        after
+        and first
+        and first[-1] not in "，,。.；;：:）)"
+        and not _LABEL_START.match(after)
+        and not label_book().starts_with_label(after)
+    ):
+        cont = re.match(r"[^，,。；;：:\n]{1,20}", after)
+        if cont:
+            return first + cont.group(0) + "\n" + after[cont.end() :]
+    return rest
+
+
+_LABEL_START = re.compile(r"[一二三四五六七八九十\d]+[、.]|第[一二三四五六七八九十]+条")
 
 
 def _unit_after(text: str, end: int) -> str | None:
@@ -455,7 +482,7 @@ def _looks_like_code(raw: str) -> bool:
 # --------------------------------------------------------------------------- audit report
 
 _FIRM = re.compile(
-    r"[\u4e00-\u9fff()（）]{2,30}?会计师事务所(?:[(（]特殊普通合伙[)）]|有限责任公司|有限公司)?"
+    r"[\u4e00-\u9fff]{2,30}?会计师事务所(?:[(（][\u4e00-\u9fff]{2,8}[)）]|有限责任公司|有限公司)?"
 )
 _REPORT_NO = re.compile(
     r"[\u4e00-\u9fffA-Za-z]{0,12}(?:专审字|审字|审|专审|验字)[\[(〔【]?\s*\d{4}\s*[\])〕】]?\s*第?\s*[A-Za-z0-9\-]+\s*号"
@@ -466,6 +493,9 @@ _OPINIONS = (
     ("qualified", re.compile(r"保留意见|除.{1,40}(?:的影响|可能产生的影响)外")),
     ("unqualified", re.compile(r"在所有重大方面.{0,40}公允反映|标准无保留意见|无保留意见")),
 )
+# An OCR'd opinion may lose 公允反映; "in all material respects" with no qualification,
+# adverse or disclaimer wording is still an unqualified opinion, read less surely.
+_UNQUALIFIED_WEAK = re.compile(r"在所有重大方面|一、审计意见")
 _STATEMENT_NUMBER = re.compile(r"-?\d[\d,. ]*\d(?:\.\d{2})?|\d")
 
 
@@ -516,6 +546,9 @@ def _opinion(pages: list[PageText]) -> list[FieldValue]:
             if m:
                 at = pt.text.find(m.group(0)[:4])
                 return [pt.value("audit.opinion", kind, max(0, at), max(0, at) + len(m.group(0)))]
+        m = _UNQUALIFIED_WEAK.search(pt.text)
+        if m:
+            return [pt.value("audit.opinion", "unqualified", m.start(), m.end(), scale=0.85)]
     return []
 
 
@@ -548,6 +581,8 @@ def _statement_row(
     header says otherwise)."""
     statements = [pt for pt in pages if any(t in pt.text[:200] for t in titles)]
     statements.sort(key=lambda pt: (0 if "合并" in pt.text[:200] else 1, pt.page.number))
+    # A scanned statement whose title OCR lost: any page with a statement's column header.
+    statements += [pt for pt in pages if pt not in statements and _COLUMNS.search(pt.text[:400])]
     for first in statements:
         following = [pt for pt in pages if pt.page.number >= first.page.number][:3]
         for pt in following:
@@ -564,10 +599,14 @@ def _statement_row(
                         continue
                     index = 1 if _previous_first(pt.text) and len(figures) > 1 else 0
                     value, note, scale = figures[index]
+                    value = abs(value)  # totals are never negative; a dash before is OCR noise
                     return [
                         pt.value(name, value, m.start(), end + len(row), scale=scale, note=note)
                     ]
     return []
+
+
+_COLUMNS = re.compile(r"行次|期末余额|本期金额|期末数|本年累计|本期发生额")
 
 
 def _previous_first(text: str) -> bool:
@@ -687,7 +726,56 @@ def _name_occurrences(pages: list[PageText], found: list[FieldValue]) -> list[Fi
         at = pt.text.replace("\n", "\u2063").find(name)
         if at >= 0:
             out.append(pt.value("applicant.name", name, at, at + len(name), scale=0.98))
+        elif pt.page.origin == Origin.OCR:
+            out.extend(_fuzzy_occurrence(pt, "applicant.name", name))
+    out.extend(_address_occurrences(pages, found))
     return out
+
+
+def _address_occurrences(pages: list[PageText], found: list[FieldValue]) -> list[FieldValue]:
+    """The registered address as read from text layers, found again on OCR'd pages of the
+    materials that print it (a licence whose 住 所 label OCR garbled)."""
+    votes = Counter(
+        v.value
+        for v in found
+        if v.field == "applicant.address" and v.origin != str(Origin.OCR)
+    )
+    if not votes:
+        return []
+    address = votes.most_common(1)[0][0]
+    have = {(v.file, v.page) for v in found if v.field == "applicant.address"}
+    out = []
+    for pt in pages:
+        if pt.page.origin != Origin.OCR or (pt.file, pt.page.number) in have:
+            continue
+        if pt.material not in ("business_licence", "qualification", "audit_report"):
+            continue
+        compacted = PageText.of(pt.file, pt.page, pt.material)
+        lines = compacted.text.replace(" ", "").split("\n")
+        compacted.text = "\n".join(lines)
+        compacted.starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
+        out.extend(_fuzzy_occurrence(compacted, "applicant.address", address))
+    return out
+
+
+def _fuzzy_occurrence(pt: PageText, name: str, wanted: str) -> list[FieldValue]:
+    """On an OCR'd page, the known spelling read with a character or two wrong (沣 is often
+    read as 汪 or 注): reported as the known spelling, less surely, with what OCR saw."""
+    from rapidfuzz import fuzz
+
+    wrong = 1 if len(wanted) < 10 else 2
+    need = 100.0 * (1 - wrong / len(wanted)) - 0.01
+    for i, line in enumerate(pt.text.split("\n")):
+        if len(line) < len(wanted) - 1:
+            continue
+        aligned = fuzz.partial_ratio_alignment(wanted, line, score_cutoff=need)
+        if aligned is None or aligned.src_end - aligned.src_start < len(wanted) - wrong:
+            continue
+        seen = line[aligned.dest_start : aligned.dest_end]
+        start = pt.starts[i] + aligned.dest_start
+        note = f"识别为“{seen}”，与其他材料中的“{wanted}”仅差个别字，按后者读取"
+        return [pt.value(name, wanted, start, start + len(seen), scale=0.8, note=note)]
+    return []
 
 
 # --------------------------------------------------------------------------- collect

@@ -81,8 +81,9 @@ def _frames(path: Path, options: ParseOptions, tmp: Path):
                     raise CorruptFileError(f"frame {number}: {exc}") from exc
                 except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
                     raise ImageTooLargeError(str(exc)) from exc
-                marks = to_page(find_seals(upright), upright.width, upright.height)
+                seals = find_seals(upright)
+                marks = to_page(seals, upright.width, upright.height)
                 target = tmp / f"f{number}.pgm"
-                back = prepare_for_ocr(upright, target)
+                back = prepare_for_ocr(upright, target, seals)
                 size = upright.size
                 yield (number, target, size, back, size[0], size[1], rotation, marks)

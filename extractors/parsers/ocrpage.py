@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from extractors.model import Block, Line, Origin, Page, Word
+from extractors.model import Block, Line, Mark, Origin, Page, Word
 from extractors.ocr import OcrEngine
 
 # Tesseract reads small text poorly below ~20 px per character and gains nothing past
@@ -17,10 +17,27 @@ MIN_SIDE = 1400
 MAX_SIDE = 4200
 
 
-def prepare_for_ocr(image: Image.Image, path: Path) -> float:
+def prepare_for_ocr(image: Image.Image, path: Path, seals: list[Mark] | None = None) -> float:
     """Write a greyscale copy sized for OCR to ``path`` (PGM is fast to write and tesseract
-    reads it directly). Returns the factor from the written image back to ``image``."""
+    reads it directly). Returns the factor from the written image back to ``image``.
+
+    Where a red seal is stamped over black text (``seals``, boxes as fractions of the
+    image), the red channel stands in for grey: red ink is as light as the paper there,
+    black text stays black, and the company name under the seal becomes readable."""
     grey = image.convert("L")
+    if seals and image.mode in ("RGB", "RGBA", "P", "CMYK"):
+        # Red ink is light in the red channel; lift it to white, keep black text.
+        red = image.convert("RGB").getchannel("R").point(lambda v: 255 if v > 140 else v)
+        for seal in seals:
+            x0, y0, x1, y1 = seal.bbox
+            pad_x, pad_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
+            box = (
+                max(0, round((x0 - pad_x) * image.width)),
+                max(0, round((y0 - pad_y) * image.height)),
+                min(image.width, round((x1 + pad_x) * image.width)),
+                min(image.height, round((y1 + pad_y) * image.height)),
+            )
+            grey.paste(red.crop(box), box[:2])
     longest = max(grey.size)
     factor = 1.0
     if longest < MIN_SIDE:

@@ -279,9 +279,10 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
                     width, height = page.get_size()
                     bitmap = page.render(scale=scale)  # colour: seals are red
                     image = bitmap.to_pil()
-                    marks = to_page(find_seals(image), width, height)
+                    seals = find_seals(image)
+                    marks = to_page(seals, width, height)
                     target = Path(tmp) / f"p{index + 1}.pgm"
-                    back = prepare_for_ocr(image, target)
+                    back = prepare_for_ocr(image, target, seals)
                     size = image.size
                     image.close()
                     bitmap.close()
