@@ -26,11 +26,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 from extractors import credit_code
 from extractors.classify import Material
-from extractors.model import BBox, Document, Line, Origin, Page
+from extractors.model import BBox, Document, Line, Origin, Page, Word
 from extractors.normalize import (
     Parsed,
     find_dates,
@@ -43,6 +44,7 @@ from extractors.normalize import (
     parse_share,
     skip_filler,
 )
+from extractors.ocr import join_words, union
 
 GAP = "…"
 GAP_MAX = 10
@@ -108,7 +110,8 @@ class PageText:
         out = cls(file, page, material)
         parts: list[str] = []
         pos = 0
-        for line in page.lines:
+        lines = visual_rows(page) if page.origin == Origin.OCR else page.lines
+        for line in lines:
             text = norm_line(line.text)
             if not text:
                 continue
@@ -174,6 +177,45 @@ class PageText:
             note=note,
             origin=str(self.page.origin),
         )
+
+
+def visual_rows(page: Page) -> list[Line]:
+    """An OCR'd page's words regrouped into the rows a reader sees. Tesseract may put a
+    table's label column and its figures in different blocks (一、营业收入 in one, 2,234,403.48
+    in another); words whose vertical centres are close belong to one row, read left to
+    right, with a space where the gap is wide."""
+    words = [w for line in page.lines for w in line.words if w.bbox and w.text.strip()]
+    if not words:
+        return page.lines
+    heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
+    tolerance = 0.5 * heights[len(heights) // 2]
+    rows: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.bbox[1] + w.bbox[3]) / 2):
+        centre = (word.bbox[1] + word.bbox[3]) / 2
+        if rows:
+            last = rows[-1]
+            last_centre = sum((w.bbox[1] + w.bbox[3]) / 2 for w in last) / len(last)
+            if abs(centre - last_centre) <= tolerance:
+                last.append(word)
+                continue
+        rows.append([word])
+    out = []
+    for row in rows:
+        row.sort(key=lambda w: w.bbox[0])
+        parts = [row[0].text]
+        for before, word in pairwise(row):
+            wide = word.bbox[0] - before.bbox[2] > 1.5 * (before.bbox[3] - before.bbox[1])
+            parts.append(("  " if wide else " ") + word.text)
+        confs = [w.conf for w in row if w.conf is not None]
+        out.append(
+            Line(
+                text=join_words(["".join(parts)]),
+                bbox=union(w.bbox for w in row),
+                words=row,
+                conf=round(sum(confs) / len(confs), 3) if confs else None,
+            )
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- rules
@@ -311,7 +353,7 @@ def _parse(kind: str, text: str, at: int, unit: str | None) -> Parsed | None:
     rest = _unwrapped(text[start:]) if kind in ("name", "address") else text[start:]
     if kind == "name":
         m = _ORG.match(rest)
-        return Parsed(m.group(0), start, start + m.end()) if m else None
+        return Parsed(full_width_brackets(m.group(0)), start, start + m.end()) if m else None
     if kind == "person":
         m = _PERSON.match(rest)
         if not m or m.group(0) in _NOT_PERSON or any(w in m.group(0) for w in _NOT_PERSON):
@@ -329,7 +371,7 @@ def _parse(kind: str, text: str, at: int, unit: str | None) -> Parsed | None:
             return None
         return Parsed(raw, start, start + len(raw))
     if kind == "code":
-        m = re.compile(r"[0-9A-Za-z]{18}").match(rest.replace(" ", ""))
+        m = re.compile(r"[0-9A-Za-z]{18}(?![0-9A-Za-z])").match(rest.replace(" ", ""))
         return Parsed(m.group(0).upper(), start, start + 18) if m else None
     if kind == "text":
         line = rest.split("\n", 1)[0].strip()
@@ -404,7 +446,13 @@ def _labelled(pt: PageText, book: LabelBook) -> list[FieldValue]:
         value = _checked(rule, parsed)
         if value is None:
             continue
-        out.append(pt.value(rule.field, value, start, parsed.end))
+        note, scale = None, 1.0
+        if rule.parse == "code":
+            coded = code_value(value)
+            if coded is None:
+                continue
+            value, note, scale = coded
+        out.append(pt.value(rule.field, value, start, parsed.end, scale=scale, note=note))
     return out
 
 
@@ -415,9 +463,29 @@ def _checked(rule: Rule, parsed: Parsed) -> Any:
         return None
     if rule.parse in ("area", "money") and value < 0:
         return None
-    if rule.parse == "code" and not credit_code.CANDIDATE.fullmatch(value):
-        return None
     return value
+
+
+def full_width_brackets(name: str) -> str:
+    """Chinese names are written with full-width brackets: （特殊普通合伙）."""
+    name = re.sub(r"\s*[(（〈《]+\s*", "（", name)
+    return re.sub(r"\s*[)〉》]", "）", name)
+
+
+def code_value(raw: str) -> tuple[str, str | None, float] | None:
+    """A credit code as read: valid; or repaired when one confusable character broke the
+    check (said in the note, with less confidence); or kept as printed when it has the
+    code's shape (the checks then report the bad check character)."""
+    raw = raw.upper()
+    if credit_code.is_valid(raw):
+        return raw, None, 1.0
+    fixed = credit_code.repair(raw)
+    if fixed is not None:
+        note = f"识别结果“{raw}”校验位不符，按常见误识（如 O/0、S/5）修正为“{fixed}”"
+        return fixed, note, 0.7
+    if credit_code.CANDIDATE.fullmatch(raw):
+        return raw, None, 1.0
+    return None
 
 
 def _tables(pt: PageText, book: LabelBook) -> list[FieldValue]:
@@ -462,12 +530,10 @@ def _credit_codes(pt: PageText) -> list[FieldValue]:
         raw = m.group(0).upper()
         if not credit_code.CANDIDATE.fullmatch(raw) and not _looks_like_code(raw):
             continue
-        value, note, scale = raw, None, 1.0
-        if not credit_code.is_valid(raw):
-            fixed = credit_code.repair(raw)
-            if fixed is not None:
-                value, scale = fixed, 0.7
-                note = f"识别结果“{raw}”校验位不符，按常见误识（如 O/0、S/5）修正为“{fixed}”"
+        coded = code_value(raw)
+        if coded is None:
+            continue
+        value, note, scale = coded
         out.append(
             pt.value("applicant.credit_code", value, m.start(), m.end(), scale=scale, note=note)
         )
@@ -482,7 +548,8 @@ def _looks_like_code(raw: str) -> bool:
 # --------------------------------------------------------------------------- audit report
 
 _FIRM = re.compile(
-    r"[\u4e00-\u9fff]{2,30}?会计师事务所(?:[(（][\u4e00-\u9fff]{2,8}[)）]|有限责任公司|有限公司)?"
+    r"[\u4e00-\u9fff]{2,30}?会计师事务所"
+    r"(?:\s*[(（〈《]{1,2}\s*[\u4e00-\u9fff]{2,8}\s*[)）〉》]|有限责任公司|有限公司)?"
 )
 _REPORT_NO = re.compile(
     r"[\u4e00-\u9fffA-Za-z]{0,12}(?:专审字|审字|审|专审|验字)[\[(〔【]?\s*\d{4}\s*[\])〕】]?\s*第?\s*[A-Za-z0-9\-]+\s*号"
@@ -525,7 +592,7 @@ def _firms_and_numbers(pages: list[PageText]) -> list[FieldValue]:
     out = []
     for pt in pages:
         for m in _FIRM.finditer(pt.text):
-            name = re.sub(r"^(?:中国|由|经|我们|本)", "", m.group(0))
+            name = full_width_brackets(re.sub(r"^(?:中国|由|经|我们|本)", "", m.group(0)))
             if len(name) >= 8 and "注册会计师" not in name:
                 out.append(pt.value("audit.firm", name, m.start(), m.end()))
         for m in _REPORT_NO.finditer(pt.text):
