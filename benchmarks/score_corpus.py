@@ -10,10 +10,13 @@ re-extracts and re-judges (seconds, not minutes). The corpus's own ``score.py`` 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 
@@ -67,7 +70,62 @@ def main() -> int:
     command = [sys.executable, str(score), str(truth), str(out)]
     if args.details:
         command += ["--json", str(args.details)]
+    calibration(score, truth, out)
     return subprocess.run(command).returncode
+
+
+BUCKETS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
+
+
+def calibration(score_py: Path, truth_dir: Path, reports: Path) -> None:
+    """How often a reported value is right, by its confidence: a value is right when the
+    truth lists the same field in the same file with a matching value (score.py's rule).
+    Only the contract's fields that the truth labels in that file are judged."""
+    spec = importlib.util.spec_from_file_location("corpus_score", score_py)
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    tally = {b: [0, 0] for b in BUCKETS[:-1]}
+    for truth_file in sorted(truth_dir.glob("*.json")):
+        truth = json.loads(truth_file.read_text("utf-8"))
+        report_file = reports / truth_file.name
+        if not report_file.exists():
+            continue
+        report = json.loads(report_file.read_text("utf-8"))
+        want: dict[tuple[str, str], list] = {}
+        for name, values in truth["fields"].items():
+            for v in values:
+                want.setdefault((name, v["file"]), []).append(v["value"])
+        for name, values in report.get("fields", {}).items():
+            for v in values:
+                key = (name, v["file"])
+                if key not in want:
+                    continue
+                right = any(scorer.value_match(name, t, v["value"]) for t in want[key])
+                if not right and v["confidence"] >= 0.9 and os.environ.get("SHOW_WRONG"):
+                    print(
+                        "  wrong:",
+                        truth["id"],
+                        name,
+                        v["file"],
+                        v["page"],
+                        v["value"],
+                        "want",
+                        want[key],
+                        "|",
+                        v["text"][:60],
+                    )
+                bucket = max(b for b in BUCKETS[:-1] if v["confidence"] >= b)
+                tally[bucket][0 if right else 1] += 1
+    print("confidence   right  wrong  share right")
+    for low, high in pairwise(BUCKETS):
+        right, wrong = tally[low]
+        if right + wrong:
+            share = right / (right + wrong)
+            print(f"[{low:.2f}, {min(high, 1):.2f})  {right:5d}  {wrong:5d}  {share:.3f}")
+    high = [tally[b] for b in BUCKETS[:-1] if b >= 0.9]
+    right, wrong = sum(r for r, _ in high), sum(w for _, w in high)
+    if right + wrong:
+        print(f"confidence >= 0.9: {right}/{right + wrong} right = {right / (right + wrong):.3f}")
 
 
 if __name__ == "__main__":

@@ -82,16 +82,21 @@ class FieldValue:
 
 # --------------------------------------------------------------------------- page text
 
-_SPACE_BETWEEN_WORDS = re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])")
-_SPACES = re.compile(r"\s+")
-
-
 def norm_line(text: str) -> str:
-    """Fold full-width forms, drop spaces between non-digits (letter-spaced 统 一 社 会),
-    keep one space where a digit is next to it (row numbers stay apart from figures)."""
-    text = fold(text)
-    text = _SPACE_BETWEEN_WORDS.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    """Fold full-width forms and join letter-spaced runs (统 一 社 会 信 用 代 码: single
+    characters between single spaces), but keep one space between words, so a form's cells
+    stay apart (法定代表人 袁亮宇 成立时间) and row numbers stay apart from figures."""
+    out: list[str] = []
+    spaced: list[bool] = []
+    for token in fold(text).split():
+        single = len(token) == 1 and not token.isdigit()
+        if single and out and (spaced[-1] or (len(out[-1]) == 1 and not out[-1].isdigit())):
+            out[-1] += token
+            spaced[-1] = True
+            continue
+        out.append(token)
+        spaced.append(False)
+    return " ".join(out)
 
 
 @dataclass
@@ -330,7 +335,20 @@ _ORG = re.compile(
     rf"[\u4e00-\u9fff()（）A-Za-z0-9·]{{2,40}}?{_ORG_SUFFIX}(?:[(（]特殊普通合伙[)）])?"
 )
 _PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{2,8})?")
-_NOT_PERSON = {"签字", "签章", "盖章", "姓名", "职务", "电话", "手机", "身份证", "无", "联系人"}
+_NOT_PERSON = ("签字", "签章", "盖章", "姓名", "职务", "电话", "手机", "身份证", "联系人", "主管",
+               "会计", "负责", "机构", "单位", "代表")
+# Common Chinese surnames (single and double): a person's name starts with one.
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
+    "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃"
+    "武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒"
+    "阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓"
+    "古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣"
+    "巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满"
+    "闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙"
+    "浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干"
+    "但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+) | {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "尉迟", "夏侯", "端木", "公孙"}
 _ADDRESS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9\-—()（）#·]{4,60}")
 _ADDRESS_HINT = re.compile(r"[省市区县镇乡街路道巷号室楼层栋座园]")
 _STOP_ADDRESS = re.compile(
@@ -350,15 +368,22 @@ def _parse(kind: str, text: str, at: int, unit: str | None) -> Parsed | None:
     if kind == "date":
         return parse_date(text, at)
     start = skip_filler(text, at)
-    rest = _unwrapped(text[start:]) if kind in ("name", "address") else text[start:]
+    rest = text[start:]
+    if kind in ("name", "address"):
+        rest = _unwrapped(text[at:])  # a value broken over two lines (注册地址位 / 于西安市…)
+        skipped = skip_filler(rest)
+        rest, start = rest[skipped:], at + skipped
     if kind == "name":
         m = _ORG.match(rest)
         return Parsed(full_width_brackets(m.group(0)), start, start + m.end()) if m else None
     if kind == "person":
         m = _PERSON.match(rest)
-        if not m or m.group(0) in _NOT_PERSON or any(w in m.group(0) for w in _NOT_PERSON):
+        if not m or any(w in m.group(0) for w in _NOT_PERSON):
             return None
-        return Parsed(m.group(0), start, start + m.end())
+        person = m.group(0)
+        if person[0] not in SURNAMES and person[:2] not in SURNAMES:
+            return None
+        return Parsed(person, start, start + m.end())
     if kind == "address":
         rest = rest.split("\n", 1)[0].replace(" ", "")  # 未央路 36 号 14 层: spaces by digits
         m = _ADDRESS.match(rest)
@@ -390,7 +415,7 @@ def _unwrapped(rest: str) -> str:
         and not _LABEL_START.match(after)
         and not label_book().starts_with_label(after)
     ):
-        cont = re.match(r"[^，,。；;：:\n]{1,20}", after)
+        cont = re.match(r"[^，,。；;：:\n]{1,30}", after)
         if cont:
             return first + cont.group(0) + "\n" + after[cont.end() :]
     return rest
@@ -436,9 +461,17 @@ def _material_of(materials: list[Material], name: str, page: int) -> str | None:
     return None
 
 
+# A figure the application plans rather than reports (新增集聚服务机构5家以上).
+_FUTURE = re.compile(r"新增|力争|计划|预计|争取|目标|将达到|拟")
+
+
 def _labelled(pt: PageText, book: LabelBook) -> list[FieldValue]:
     out = []
     for rule, start, end in book.hits(pt.text, pt.material):
+        if rule.parse in ("money", "count", "share", "area") and _FUTURE.search(
+            pt.text[max(0, start - 12) : start]
+        ):
+            continue
         unit = _unit_after(pt.text, end) or label_unit(pt.text[start:end])
         parsed = _parse(rule.parse, pt.text, end, unit)
         if parsed is None or parsed.start - end > 16:

@@ -18,7 +18,7 @@ import cn2an
 
 # What may stand between a label and its value: punctuation, a unit in brackets, a verb.
 FILLER = re.compile(
-    r"^(?:[\s:：,，、;；=＝|]|[（(〈《][^（()）〈〉《》]{0,8}[）)〉》]|为|约|达|达到|共|共计|合计|计|实现|了|是|有"
+    r"^(?:[\s:：,，、;；=＝|]|[（(〈《][^（()）〈〉《》]{0,8}[）)〉》]|为|约|达|达到|共|共计|合计|计|实现|了|是|有|位于"
     r"|人民币|金额|总额|合计数|¥|￥)*"
 )
 
