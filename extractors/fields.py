@@ -82,6 +82,7 @@ class FieldValue:
 
 # --------------------------------------------------------------------------- page text
 
+
 def norm_line(text: str) -> str:
     """Fold full-width forms and join letter-spaced runs (统 一 社 会 信 用 代 码: single
     characters between single spaces), but keep one space between words, so a form's cells
@@ -335,8 +336,23 @@ _ORG = re.compile(
     rf"[\u4e00-\u9fff()（）A-Za-z0-9·]{{2,40}}?{_ORG_SUFFIX}(?:[(（]特殊普通合伙[)）])?"
 )
 _PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{2,8})?")
-_NOT_PERSON = ("签字", "签章", "盖章", "姓名", "职务", "电话", "手机", "身份证", "联系人", "主管",
-               "会计", "负责", "机构", "单位", "代表")
+_NOT_PERSON = (
+    "签字",
+    "签章",
+    "盖章",
+    "姓名",
+    "职务",
+    "电话",
+    "手机",
+    "身份证",
+    "联系人",
+    "主管",
+    "会计",
+    "负责",
+    "机构",
+    "单位",
+    "代表",
+)
 # Common Chinese surnames (single and double): a person's name starts with one.
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
@@ -677,32 +693,37 @@ def _statement_row(
     pages: list[PageText], titles: tuple[str, ...], labels: tuple[str, ...], name: str
 ) -> list[FieldValue]:
     """The current-period figure on a statement's row: from the consolidated statement
-    where there are two, the first figure after the label (期末/本期 comes first unless the
-    header says otherwise)."""
-    statements = [pt for pt in pages if any(t in pt.text[:200] for t in titles)]
-    statements.sort(key=lambda pt: (0 if "合并" in pt.text[:200] else 1, pt.page.number))
-    # A scanned statement whose title OCR lost: any page with a statement's column header.
-    statements += [pt for pt in pages if pt not in statements and _COLUMNS.search(pt.text[:400])]
-    for first in statements:
-        following = [pt for pt in pages if pt.page.number >= first.page.number][:3]
-        for pt in following:
-            for label in labels:
-                for m in re.finditer(
-                    rf"(?:^|\n|[一二三四五六七八九十]、|其中:|其中：){label}(?![\u4e00-\u9fff])",
-                    pt.text,
-                ):
-                    end = m.end()
-                    line_end = pt.text.find("\n", end)
-                    row = pt.text[end : line_end if line_end != -1 else len(pt.text)]
-                    figures = _row_figures(row, pt.page.origin == Origin.OCR)
-                    if not figures:
-                        continue
-                    index = 1 if _previous_first(pt.text) and len(figures) > 1 else 0
-                    value, note, scale = figures[index]
-                    value = abs(value)  # totals are never negative; a dash before is OCR noise
-                    return [
-                        pt.value(name, value, m.start(), end + len(row), scale=scale, note=note)
-                    ]
+    where there are two (合并 before plain before 母公司), the first figure after the label
+    (期末/本期 comes first unless the header says otherwise), searched from the statement's
+    title line to two pages on (its rows may continue there)."""
+    title = re.compile(
+        rf"(?:^|\n)[^\n]{{0,8}}(?:{'|'.join(titles)})[^\n]{{0,8}}(?=\n|$)"
+    )
+    starts: list[tuple[int, int, int]] = []  # (rank, page index, offset)
+    for index, pt in enumerate(pages):
+        for m in title.finditer(pt.text):
+            line = m.group(0)
+            rank = 0 if "合并" in line else 2 if "母公司" in line else 1
+            starts.append((rank, index, m.end()))
+        # A scanned statement whose title OCR lost: a page with a statement's column header.
+        if not any(i == index for _, i, _ in starts) and _COLUMNS.search(pt.text[:400]):
+            starts.append((3, index, 0))
+    row_label = re.compile(
+        rf"(?:^|\n|[一二三四五六七八九十]、|其中:|其中：)(?:{'|'.join(labels)})(?![\u4e00-\u9fff])"
+    )
+    for _rank, index, offset in sorted(starts):
+        for k, pt in enumerate(pages[index : index + 3]):
+            for m in row_label.finditer(pt.text, offset if k == 0 else 0):
+                end = m.end()
+                line_end = pt.text.find("\n", end)
+                row = pt.text[end : line_end if line_end != -1 else len(pt.text)]
+                figures = _row_figures(row, pt.page.origin == Origin.OCR)
+                if not figures:
+                    continue
+                first = 1 if _previous_first(pt.text) and len(figures) > 1 else 0
+                value, note, scale = figures[first]
+                value = abs(value)  # totals are never negative; a dash before is OCR noise
+                return [pt.value(name, value, m.start(), end + len(row), scale=scale, note=note)]
     return []
 
 
@@ -836,9 +857,7 @@ def _address_occurrences(pages: list[PageText], found: list[FieldValue]) -> list
     """The registered address as read from text layers, found again on OCR'd pages of the
     materials that print it (a licence whose 住 所 label OCR garbled)."""
     votes = Counter(
-        v.value
-        for v in found
-        if v.field == "applicant.address" and v.origin != str(Origin.OCR)
+        v.value for v in found if v.field == "applicant.address" and v.origin != str(Origin.OCR)
     )
     if not votes:
         return []

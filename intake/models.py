@@ -105,6 +105,7 @@ class Parse(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Parses made by an older document model are redone (e.g. before seals were detected).
     model_version: Mapped[int | None]
+    ocr_config: Mapped[str | None] = mapped_column(String(128))  # engine and settings used
 
 
 class Report(Base):

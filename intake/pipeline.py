@@ -41,7 +41,11 @@ def process_file(settings: Settings, file_id: str, progress: Progress | None = N
         row.state = FileState.PROCESSING
         row.progress = "parsing"
         cached = session.get(Parse, sha)
-        current = cached is not None and cached.model_version == MODEL_VERSION
+        current = (
+            cached is not None
+            and cached.model_version == MODEL_VERSION
+            and cached.ocr_config == settings.ocr_config
+        )
         outcome = ParseOutcome.of(cached) if current else None
 
     if outcome is None or (outcome.state == ParseState.DONE and not store.has_document(sha)):
@@ -118,6 +122,7 @@ def _record_parse(
                 duration_ms=int((time.monotonic() - started) * 1000),
                 created_at=utcnow(),
                 model_version=MODEL_VERSION,
+                ocr_config=settings.ocr_config,
             )
         )
 

@@ -12,7 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.archive import ArchiveLimits
-from extractors.ocr import TesseractEngine
+from extractors.ocr import engine
 from extractors.registry import ParseOptions
 
 
@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     queue_name: str = "intake"
     default_rule_pack: str = "xian-2018"
 
+    ocr_engine: str = "tesseract"  # or "rapidocr" (optional extra; ~1 GB per worker)
     ocr_lang: str = "chi_sim+eng"
+    ocr_digits: bool = True  # tesseract: re-read figures with a digits-only pass
     ocr_psm: int = 4
     ocr_dpi: int = 200
     ocr_timeout: float = 180.0
@@ -40,12 +42,22 @@ class Settings(BaseSettings):
     job_timeout: int = 3600  # seconds for one file's parse job (a 200-page scan)
 
     @property
+    def ocr_config(self) -> str:
+        """What a parse's OCR depended on: a parse made otherwise is redone."""
+        if self.ocr_engine == "tesseract":
+            digits = ":digits" if self.ocr_digits else ""
+            return f"tesseract:{self.ocr_lang}:psm{self.ocr_psm}:{self.ocr_dpi}dpi{digits}"
+        return f"{self.ocr_engine}:{self.ocr_dpi}dpi"
+
+    @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'intake.db'}"
 
     def parse_options(self, progress=None) -> ParseOptions:
         options = ParseOptions(
-            ocr=TesseractEngine(lang=self.ocr_lang, psm=self.ocr_psm, timeout=self.ocr_timeout),
+            ocr=engine(
+                self.ocr_engine, self.ocr_lang, self.ocr_psm, self.ocr_timeout, self.ocr_digits
+            ),
             ocr_dpi=self.ocr_dpi,
             ocr_workers=self.ocr_workers,
             max_pages=self.max_pages,

@@ -37,7 +37,7 @@ def test_same_bytes_are_parsed_once(settings, samples, monkeypatch):
         assert session.get(Report, second) is not None
 
 
-def test_a_parse_by_an_older_document_model_is_redone(settings, samples):
+def test_a_parse_by_an_older_model_or_other_ocr_settings_is_redone(settings, samples):
     _first, (a,) = _dossier_with(settings, [samples["text_pdf"]])
     process_file(settings, a)
     with session_scope(settings.db_url) as session:
@@ -47,7 +47,14 @@ def test_a_parse_by_an_older_document_model_is_redone(settings, samples):
     _second, (b,) = _dossier_with(settings, [samples["text_pdf"]])
     assert process_file(settings, b) == "done"
     with session_scope(settings.db_url) as session:
-        assert session.query(Parse).one().model_version == MODEL_VERSION
+        parse = session.query(Parse).one()
+        assert parse.model_version == MODEL_VERSION
+        assert parse.ocr_config == settings.ocr_config
+        parse.ocr_config = "another-engine"  # made with other OCR settings: redone too
+    _third, (c,) = _dossier_with(settings, [samples["text_pdf"]])
+    assert process_file(settings, c) == "done"
+    with session_scope(settings.db_url) as session:
+        assert session.query(Parse).one().ocr_config == settings.ocr_config
 
 
 def test_report_is_built_when_the_last_file_finishes(settings, samples):
