@@ -128,6 +128,18 @@ class PageText:
         out.text = "\n".join(parts)
         return out
 
+    def wraps(self, offset: int) -> bool:
+        """Does the line at ``offset`` run to the right margin, so that its text may go on
+        in the next line? (DOCX paragraphs are whole; a licence's short rows do not wrap.)"""
+        if self.page.origin == Origin.DOCX:
+            return False
+        rights = [ln.bbox[2] for ln in self.lines if ln.bbox]
+        line = self.lines[self.line_at(offset)] if self.lines else None
+        if not rights or line is None or not line.bbox:
+            return True
+        left = min(ln.bbox[0] for ln in self.lines if ln.bbox)
+        return line.bbox[2] >= left + 0.85 * (max(rights) - left)
+
     def line_at(self, offset: int) -> int:
         return max(0, bisect_right(self.starts, offset) - 1)
 
@@ -269,10 +281,13 @@ class LabelBook:
                 self._rules[key].append((rule, label))
 
     def starts_with_label(self, text: str) -> bool:
-        """Does ``text`` begin with any field's label (the next row of a form)?"""
+        """Does ``text`` begin with any field's label or any classification phrase (the
+        next row of a form: 经营范围, 服务范围, 发证机关 …)?"""
         head = text[:24]
         doc = self.nlp.make_doc(head)
-        return any(start == 0 for _, start, _ in self.phrases(doc))
+        if any(start == 0 for _, start, _ in self.phrases(doc)):
+            return True
+        return bool(_phrase_start().match(head))
 
     def hits(self, text: str, material: str | None) -> list[tuple[Rule, int, int]]:
         """Label matches (rule, start, end) in ``text``, longest first where they overlap."""
@@ -315,6 +330,16 @@ def _rules_from(table: dict[str, Any]) -> list[Rule]:
             )
         )
     return rules
+
+
+@cache
+def _phrase_start() -> re.Pattern[str]:
+    from extractors.classify import cue_book
+
+    phrases = {key for key in cue_book()._cues if GAP not in key and len(key) >= 2}
+    phrases |= {"服务范围", "经营范围", "业务范围", "许可范围", "类型", "注册资本", "有效期"}
+    ordered = sorted(phrases, key=len, reverse=True)
+    return re.compile("|".join(re.escape(p) for p in ordered))
 
 
 @cache
@@ -372,7 +397,7 @@ _STOP_ADDRESS = re.compile(
 )
 
 
-def _parse(kind: str, text: str, at: int, unit: str | None) -> Parsed | None:
+def _parse(kind: str, text: str, at: int, unit: str | None, wraps: bool = True) -> Parsed | None:
     if kind == "money":
         return parse_money(text, at, unit=unit if unit in ("元", "万元") else None)
     if kind == "area":
@@ -386,7 +411,8 @@ def _parse(kind: str, text: str, at: int, unit: str | None) -> Parsed | None:
     start = skip_filler(text, at)
     rest = text[start:]
     if kind in ("name", "address"):
-        rest = _unwrapped(text[at:])  # a value broken over two lines (注册地址位 / 于西安市…)
+        # a value broken over two lines (注册地址位 / 于西安市…)
+        rest = _unwrapped(text[at:]) if wraps else text[at:]
         skipped = skip_filler(rest)
         rest, start = rest[skipped:], at + skipped
     if kind == "name":
@@ -467,6 +493,7 @@ def extract_fields(
     found.extend(_leases(pages))
     found.extend(_signing_dates(pages, materials))
     found.extend(_name_occurrences(pages, found))
+    _doubt_near_misses(found)
     return _collect(found)
 
 
@@ -489,7 +516,7 @@ def _labelled(pt: PageText, book: LabelBook) -> list[FieldValue]:
         ):
             continue
         unit = _unit_after(pt.text, end) or label_unit(pt.text[start:end])
-        parsed = _parse(rule.parse, pt.text, end, unit)
+        parsed = _parse(rule.parse, pt.text, end, unit, pt.wraps(end))
         if parsed is None or parsed.start - end > 16:
             continue
         value = _checked(rule, parsed)
@@ -696,9 +723,7 @@ def _statement_row(
     where there are two (合并 before plain before 母公司), the first figure after the label
     (期末/本期 comes first unless the header says otherwise), searched from the statement's
     title line to two pages on (its rows may continue there)."""
-    title = re.compile(
-        rf"(?:^|\n)[^\n]{{0,8}}(?:{'|'.join(titles)})[^\n]{{0,8}}(?=\n|$)"
-    )
+    title = re.compile(rf"(?:^|\n)[^\n]{{0,8}}(?:{'|'.join(titles)})[^\n]{{0,8}}(?=\n|$)")
     starts: list[tuple[int, int, int]] = []  # (rank, page index, offset)
     for index, pt in enumerate(pages):
         for m in title.finditer(pt.text):
@@ -829,6 +854,30 @@ def _signing_dates(pages: list[PageText], materials: list[Material]) -> list[Fie
 # --------------------------------------------------------------------------- names
 
 
+def _doubt_near_misses(found: list[FieldValue]) -> None:
+    """An OCR'd name one or two characters from the spelling the text layers agree on is
+    most likely a misread (沣 read as 洋): keep it, but below the confidence that lets a
+    check pass or fail on it, with a note."""
+    from rapidfuzz.distance import Levenshtein
+
+    for name in ("applicant.name", "premises.holder"):
+        typed = Counter(
+            v.value
+            for v in found
+            if v.field in ("applicant.name", "premises.holder") and v.origin != str(Origin.OCR)
+        )
+        if not typed:
+            continue
+        known = typed.most_common(1)[0][0]
+        for v in found:
+            if v.field != name or v.origin != str(Origin.OCR) or v.value == known:
+                continue
+            distance = Levenshtein.distance(v.value, known)
+            if 0 < distance <= (2 if len(known) >= 10 else 1):
+                v.confidence = round(min(v.confidence, 0.75), 3)
+                v.note = f"与其他材料中的“{known}”相差{distance}个字，可能是识别误差，请核对"
+
+
 def _name_occurrences(pages: list[PageText], found: list[FieldValue]) -> list[FieldValue]:
     """The applicant's name wherever it is printed (a notice's signature, an audit's
     notes), once its spelling is known from labelled places."""
@@ -901,7 +950,22 @@ def _fuzzy_occurrence(pt: PageText, name: str, wanted: str) -> list[FieldValue]:
 
 
 def _collect(found: list[FieldValue]) -> dict[str, list[FieldValue]]:
-    """One value per field, file, page and value: the most confident reading."""
+    """One value per field, file, page and value: the most confident reading. A text that
+    is the start of a longer value of the same field on the same page (a table cell's text
+    cut where its line wrapped) gives way to the whole."""
+    texts: dict[tuple[str, str, int], list[str]] = {}
+    for v in found:
+        if isinstance(v.value, str):
+            texts.setdefault((v.field, v.file, v.page), []).append(v.value)
+    found = [
+        v
+        for v in found
+        if not isinstance(v.value, str)
+        or not any(
+            other != v.value and other.startswith(v.value)
+            for other in texts[(v.field, v.file, v.page)]
+        )
+    ]
     best: dict[tuple[str, str, int, str], FieldValue] = {}
     for v in found:
         key = (v.field, v.file, v.page, repr(v.value))

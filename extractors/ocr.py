@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -88,9 +89,18 @@ FIGURE_HEIGHT = 40  # px: tesseract's eng model reads digits best at about this 
 FIGURE_GAP = 24
 
 
+_DATE_LIKE = re.compile(r"\d{4}[.\-/]\d{1,2}[.\-/]\d{1,2}")
+
+
 def _figure_like(text: str) -> bool:
+    """An amount, a share or a count as printed, never a code, a date or a phone number
+    (a digits-only read would drop a code's letters)."""
+    if any(ch.isalpha() and ch.isascii() for ch in text) or _DATE_LIKE.search(text):
+        return False
     digits = sum(ch.isdigit() for ch in text)
-    return digits >= 3 and sum(ch in _FIGURE_CHARS for ch in text) >= 0.7 * len(text)
+    if digits < 3 or sum(ch in _FIGURE_CHARS for ch in text) < 0.7 * len(text):
+        return False
+    return any(ch in ",.%" for ch in text) or digits <= 10
 
 
 def _gap(left: Word, right: Word) -> float:
@@ -172,7 +182,9 @@ def reread_figures(result: OcrResult, image: Path, engine: TesseractEngine) -> i
                 reads.setdefault(index, []).append((text, conf / 100))
                 break
     changed = 0
-    for index, (line, run) in enumerate(spots):
+    # Right to left: replacing a run shortens its line's word list for the runs after it.
+    for index in reversed(range(len(spots))):
+        line, run = spots[index]
         found = reads.get(index)
         if not found:
             continue
@@ -235,7 +247,8 @@ class RapidOcrEngine:
 
     def read(self, image: Path, width: int, height: int) -> OcrResult:
         try:
-            found, _ = _rapidocr()(str(image))
+            with _RAPIDOCR_LOCK:  # one page at a time: onnxruntime already uses every core
+                found, _ = _rapidocr()(str(image))
         except ImportError as exc:
             raise OcrFailedError(f"rapidocr is not installed: {exc}") from exc
         except Exception as exc:  # onnxruntime and OpenCV raise their own types
@@ -267,6 +280,9 @@ class RapidOcrEngine:
         )
 
 
+_RAPIDOCR_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _rapidocr():
     from rapidocr_onnxruntime import RapidOCR
@@ -274,13 +290,39 @@ def _rapidocr():
     return RapidOCR()
 
 
-def engine(name: str, lang: str, psm: int, timeout: float, digits: bool = True) -> OcrEngine:
-    """The OCR engine a setting names."""
-    if name == "rapidocr":
-        return RapidOcrEngine()
+ENGINES = ("auto", "rapidocr", "tesseract")
+
+
+def engines(
+    name: str, lang: str, psm: int, timeout: float, digits: bool = True
+) -> tuple[OcrEngine, OcrEngine]:
+    """The engines a setting names: (for pictures and short scans, for long scans).
+
+    ``auto`` reads pictures and scans of up to ``ParseOptions.long_scan`` pages with
+    RapidOCR (measured on the dev corpus: 0.99 of field values against tesseract's 0.95; it
+    reads seals, letter-spaced labels and table figures that tesseract garbles) and long
+    scans with tesseract (a third of the time a page, a tenth of the memory). Without
+    RapidOCR installed, ``auto`` is tesseract throughout."""
+    tesseract = TesseractEngine(lang=lang, psm=psm, timeout=timeout, digits=digits)
     if name == "tesseract":
-        return TesseractEngine(lang=lang, psm=psm, timeout=timeout, digits=digits)
-    raise ValueError(f"unknown OCR engine {name!r} (tesseract or rapidocr)")
+        return tesseract, tesseract
+    if name == "rapidocr":
+        return RapidOcrEngine(), RapidOcrEngine()
+    if name == "auto":
+        return (RapidOcrEngine(), tesseract) if rapidocr_available() else (tesseract, tesseract)
+    raise ValueError(f"unknown OCR engine {name!r} (one of {', '.join(ENGINES)})")
+
+
+@lru_cache(maxsize=1)
+def rapidocr_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+
+
+def engine(name: str, lang: str, psm: int, timeout: float, digits: bool = True) -> OcrEngine:
+    """The engine a setting names for pictures and short scans."""
+    return engines(name, lang, psm, timeout, digits)[0]
 
 
 def union(boxes: Iterable[tuple[float, float, float, float] | None]):

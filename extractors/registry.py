@@ -38,11 +38,19 @@ class ParseOptions:
     """What a parser needs from its caller: the OCR engine, limits and a progress hook."""
 
     ocr: OcrEngine = field(default_factory=TesseractEngine)
+    ocr_long: OcrEngine | None = None  # for scans of more than ``long_scan`` pages
+    long_scan: int = 30
     ocr_dpi: int = 200
     ocr_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     max_pages: int = 1000
     max_image_pixels: int = 64_000_000
     progress: Progress = _no_progress
+
+    def engine_for(self, pages: int) -> OcrEngine:
+        """The OCR engine for a scan of ``pages`` pages to OCR."""
+        if self.ocr_long is not None and pages > self.long_scan:
+            return self.ocr_long
+        return self.ocr
 
 
 class Parser(Protocol):

@@ -12,7 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractors.archive import ArchiveLimits
-from extractors.ocr import engine
+from extractors.ocr import engines
 from extractors.registry import ParseOptions
 
 
@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     queue_name: str = "intake"
     default_rule_pack: str = "xian-2018"
 
-    ocr_engine: str = "tesseract"  # or "rapidocr" (optional extra; ~1 GB per worker)
+    # auto: RapidOCR for pictures and scans of up to ocr_long_scan pages, tesseract beyond;
+    # or rapidocr / tesseract throughout (see extractors.ocr.engines)
+    ocr_engine: str = "auto"
+    ocr_long_scan: int = 30
     ocr_lang: str = "chi_sim+eng"
     ocr_digits: bool = True  # tesseract: re-read figures with a digits-only pass
     ocr_psm: int = 4
@@ -44,20 +47,24 @@ class Settings(BaseSettings):
     @property
     def ocr_config(self) -> str:
         """What a parse's OCR depended on: a parse made otherwise is redone."""
-        if self.ocr_engine == "tesseract":
-            digits = ":digits" if self.ocr_digits else ""
-            return f"tesseract:{self.ocr_lang}:psm{self.ocr_psm}:{self.ocr_dpi}dpi{digits}"
-        return f"{self.ocr_engine}:{self.ocr_dpi}dpi"
+        digits = ":digits" if self.ocr_digits else ""
+        tesseract = f"tesseract:{self.ocr_lang}:psm{self.ocr_psm}{digits}"
+        short, long = engines(self.ocr_engine, self.ocr_lang, self.ocr_psm, 1.0)
+        names = [tesseract if e.name == "tesseract" else e.name for e in (short, long)]
+        return f"{names[0]}|{names[1]}>{self.ocr_long_scan}:{self.ocr_dpi}dpi"
 
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'intake.db'}"
 
     def parse_options(self, progress=None) -> ParseOptions:
+        short, long = engines(
+            self.ocr_engine, self.ocr_lang, self.ocr_psm, self.ocr_timeout, self.ocr_digits
+        )
         options = ParseOptions(
-            ocr=engine(
-                self.ocr_engine, self.ocr_lang, self.ocr_psm, self.ocr_timeout, self.ocr_digits
-            ),
+            ocr=short,
+            ocr_long=long,
+            long_scan=self.ocr_long_scan,
             ocr_dpi=self.ocr_dpi,
             ocr_workers=self.ocr_workers,
             max_pages=self.max_pages,

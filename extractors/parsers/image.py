@@ -32,10 +32,11 @@ class ImageParser:
         with tempfile.TemporaryDirectory(prefix="intake-img-") as tmp:
             frames = list(_frames(path, options, Path(tmp)))
             total = len(frames)
+            reader = options.engine_for(total)
 
             def read(item) -> Page:
                 number, target, size, back, width, height, rotation, marks = item
-                page = ocr_page(options.ocr, target, size, back, number, width, height, "px")
+                page = ocr_page(reader, target, size, back, number, width, height, "px")
                 page.rotation = rotation
                 page.images = 1
                 page.marks = marks

@@ -270,6 +270,7 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
     parallel; boxes are converted back to PDF points."""
     scale = options.ocr_dpi / 72
     total = len(indices)
+    reader = options.engine_for(total)
     with tempfile.TemporaryDirectory(prefix="intake-ocr-") as tmp:
 
         def rendered():
@@ -294,7 +295,7 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
             index, target, size, back, width, height, marks = item
             try:
                 page = ocr_page(
-                    options.ocr,
+                    reader,
                     target,
                     size,
                     back / scale,

@@ -8,7 +8,8 @@ from PIL import Image, ImageDraw
 
 from extractors.fields import visual_rows
 from extractors.model import Page
-from extractors.ocr import RapidOcrEngine, TesseractEngine, engine
+from extractors.ocr import RapidOcrEngine, TesseractEngine, engine, engines
+from extractors.registry import ParseOptions
 from tests.fixtures import factory
 
 
@@ -67,9 +68,52 @@ def test_engine_setting():
         lang="chi_sim", psm=6, timeout=30.0, digits=False
     )
     assert isinstance(engine("rapidocr", "chi_sim", 4, 30.0), RapidOcrEngine)
+    short, long = engines("auto", "chi_sim+eng", 4, 30.0)
+    assert isinstance(short, RapidOcrEngine) and isinstance(long, TesseractEngine)
+    options = ParseOptions(ocr=short, ocr_long=long, long_scan=30)
+    assert options.engine_for(1) is short and options.engine_for(30) is short
+    assert options.engine_for(31) is long  # a long scan: the lighter engine
     try:
         engine("abbyy", "chi_sim", 4, 30.0)
     except ValueError as exc:
         assert "abbyy" in str(exc)
     else:
         raise AssertionError("an unknown engine must be refused")
+
+
+def test_several_figures_on_one_line_are_all_replaced(tmp_path, monkeypatch):
+    """Two ill-formed figures on one line (dots for commas), re-read well: both replaced,
+    right to left, and the row number between them left alone."""
+    from extractors.model import Block, Line, Word
+    from extractors.ocr import OcrResult, reread_figures
+
+    path = tmp_path / "p.pgm"
+    Image.new("L", (1000, 200), 255).save(path, format="PPM")
+    words = [
+        Word(text="1.340.195.16", bbox=(100, 50, 300, 80), conf=0.6),
+        Word(text="12", bbox=(400, 50, 430, 80), conf=0.9),
+        Word(text="846.592.36", bbox=(600, 50, 780, 80), conf=0.6),
+    ]
+    result = OcrResult(
+        blocks=[Block(lines=[Line(text="x", bbox=(100, 50, 780, 80), words=words)])],
+        width=1000,
+        height=200,
+        conf=0.7,
+    )
+    engine = TesseractEngine()
+
+    def fake_data(self, image, lang, config):
+        assert lang == "eng" and "whitelist" in config
+        # Two stacked crops: 1.5 × 40 px high, 24 px apart, starting at 24.
+        return {
+            "text": ["1,340,195.16", "846,592.36"],
+            "conf": [93.0, 91.0],
+            "top": [30, 114],
+            "height": [40, 40],
+        }
+
+    monkeypatch.setattr(TesseractEngine, "_data", fake_data)
+    assert reread_figures(result, path, engine) == 2
+    line = result.blocks[0].lines[0]
+    assert [w.text for w in line.words] == ["1,340,195.16", "12", "846,592.36"]
+    assert "1,340,195.16" in line.text and "846,592.36" in line.text
