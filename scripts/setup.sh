@@ -11,6 +11,9 @@ command -v tesseract >/dev/null || need+=(tesseract-ocr)
   || need+=(tesseract-ocr-chi-sim)
 fc-list 2>/dev/null | grep -qi "wenquanyi micro hei" || need+=(fonts-wqy-microhei fontconfig)
 "$PYTHON" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
+# OpenCV (under RapidOCR) loads libGL and GLib even without a screen.
+ldconfig -p | grep -q 'libGL.so.1' || need+=(libgl1)
+ldconfig -p | grep -q 'libglib-2.0.so.0' || need+=(libglib2.0-0)
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
