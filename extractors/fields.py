@@ -508,9 +508,25 @@ def _material_of(materials: list[Material], name: str, page: int) -> str | None:
 _FUTURE = re.compile(r"新增|力争|计划|预计|争取|目标|将达到|拟")
 
 
+def _seam_hits(pt: PageText, book: LabelBook) -> list[tuple[Rule, int, int]]:
+    """Labels broken where a line wrapped (法定代表 / 人：段晓斌): matched across the seam,
+    as offsets into the page text (the end falls on the next line)."""
+    found = []
+    for i in range(len(pt.starts) - 1):
+        newline = pt.starts[i + 1] - 1
+        if pt.text[newline] != "\n" or not pt.wraps(pt.starts[i]):
+            continue
+        left = max(pt.starts[i], newline - 10)
+        seam = pt.text[left:newline] + pt.text[newline + 1 : newline + 11]
+        for rule, start, end in book.hits(seam, pt.material):
+            if start < newline - left < end:  # the label straddles the line break
+                found.append((rule, left + start, left + end + 1))
+    return found
+
+
 def _labelled(pt: PageText, book: LabelBook) -> list[FieldValue]:
     out = []
-    for rule, start, end in book.hits(pt.text, pt.material):
+    for rule, start, end in book.hits(pt.text, pt.material) + _seam_hits(pt, book):
         if rule.parse in ("money", "count", "share", "area") and _FUTURE.search(
             pt.text[max(0, start - 12) : start]
         ):
@@ -600,9 +616,18 @@ def _tables(pt: PageText, book: LabelBook) -> list[FieldValue]:
 # --------------------------------------------------------------------------- credit codes
 
 
+_SPECK = re.compile(r"(?<=[0-9A-Z])[.,·'’`](?=[0-9A-Z])")
+
+
 def _credit_codes(pt: PageText) -> list[FieldValue]:
     out = []
-    for m in re.finditer(r"[0-9A-Za-z]{18}", pt.text.replace(" ", "\u2063")):
+    # A speck read as a full stop inside a code (91610404.755857926W) is dropped; ``where``
+    # maps the cleaned text's offsets back to the page text's.
+    spaced = pt.text.replace(" ", "\u2063")
+    drop = {m.start() for m in _SPECK.finditer(spaced)}
+    where = [i for i in range(len(spaced)) if i not in drop] + [len(spaced)]
+    text = "".join(ch for i, ch in enumerate(spaced) if i not in drop)
+    for m in re.finditer(r"[0-9A-Za-z]{18}", text):
         raw = m.group(0).upper()
         if not credit_code.CANDIDATE.fullmatch(raw) and not _looks_like_code(raw):
             continue
@@ -610,9 +635,8 @@ def _credit_codes(pt: PageText) -> list[FieldValue]:
         if coded is None:
             continue
         value, note, scale = coded
-        out.append(
-            pt.value("applicant.credit_code", value, m.start(), m.end(), scale=scale, note=note)
-        )
+        start, end = where[m.start()], where[m.end() - 1] + 1
+        out.append(pt.value("applicant.credit_code", value, start, end, scale=scale, note=note))
     return out
 
 

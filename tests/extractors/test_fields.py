@@ -243,3 +243,76 @@ def test_golden_sample_dossier(tmp_path, options):
     want = json.loads(GOLDEN.read_text("utf-8"))
     for name in sorted(set(want) | set(got)):
         assert got.get(name) == want.get(name), name
+
+
+def _in_memory(pages: list[list[str]], origin: str = "ocr", material: str = "audit_report"):
+    """Pages as a reader sees them: full-width lines (they may wrap), OCR words with boxes."""
+    from extractors.classify import Material
+    from extractors.model import Block, Document, Line, Page, Word
+
+    built = []
+    for number, lines in enumerate(pages, start=1):
+        out = []
+        for i, text in enumerate(lines):
+            y = 100 + 40 * i
+            box = (100.0, float(y), 1500.0, float(y + 30))
+            out.append(Line(text=text, bbox=box, words=[Word(text=text, bbox=box, conf=0.97)]))
+        built.append(
+            Page(
+                number=number,
+                width=1654,
+                height=2339,
+                unit="px",
+                origin=origin,
+                blocks=[Block(lines=out)],
+            )
+        )
+    doc = Document(media_type="image", parser="test", pages=built)
+    return extract_fields([("x.pdf", doc)], [Material(material, "x.pdf", (1, len(pages)))])
+
+
+def test_a_label_broken_where_the_line_wrapped():
+    fields = _in_memory(
+        [
+            [
+                "本公司注册地址：西安市莲湖区桃园南路293号，法定代表",
+                "人：段晓斌。经营范围：人力资源服务。",
+            ]
+        ]
+    )
+    assert values(fields, "applicant.legal_representative") == ["段晓斌"]
+
+
+def test_a_speck_inside_a_credit_code_is_dropped():
+    fields = _in_memory(
+        [["统一社会信用代码", CODE[:8] + "." + CODE[8:]]], material="business_licence"
+    )
+    assert values(fields, "applicant.credit_code") == [CODE]
+
+
+def test_an_ocr_near_miss_of_the_known_name_is_doubted():
+    from extractors.classify import Material
+    from extractors.model import Block, Document, Line, Page
+
+    typed = Document(
+        media_type="application/pdf",
+        parser="test",
+        pages=[
+            Page(number=1, origin="text", blocks=[Block(lines=[Line(text=f"申报单位：{NAME}")])])
+        ],
+    )
+    misread = NAME.replace("丰禾", "丰末")
+    scanned = Document(
+        media_type="image",
+        parser="test",
+        pages=[
+            Page(number=1, origin="ocr", blocks=[Block(lines=[Line(text=f"单位名称：{misread}")])])
+        ],
+    )
+    materials = [
+        Material("application_report", "a.pdf", (1, 1)),
+        Material("qualification", "q.jpg", (1, 1)),
+    ]
+    fields = extract_fields([("a.pdf", typed), ("q.jpg", scanned)], materials)
+    doubted = next(v for v in fields["applicant.name"] if v.value == misread)
+    assert doubted.confidence < 0.9 and NAME in doubted.note
