@@ -171,10 +171,13 @@ def credit_codes_valid(facts: Facts, field: str) -> Outcome:
     return Outcome(status, [r for r, _ in bad], {"value": v.value, "where": where(v)})
 
 
-_SUFFIXES = (("有限责任公司", "有限公司"),)
+_SUFFIXES = (("有限责任公司", "有限公司"), ("股份有限公司", "股份公司"))
+_BRANCH = re.compile(r"(分公司|分支机构|办事处|分中心)$")
 
 
 def normalize_name(name: str) -> str:
+    """One spelling for the variants a registered name is printed in: full- and half-width
+    brackets, spaces, 有限责任公司 / 有限公司."""
     name = unicodedata.normalize("NFKC", name)
     name = re.sub(r"\s+", "", name)
     for long, short in _SUFFIXES:
@@ -182,25 +185,64 @@ def normalize_name(name: str) -> str:
     return name
 
 
+def same_name(a: FieldValue, b: FieldValue) -> tuple[bool, str | None]:
+    """Whether two printed names are the same organisation, and a note when they agree only
+    up to a likely OCR misread. A branch (…分公司) is never its company."""
+    x, y = normalize_name(a.value), normalize_name(b.value)
+    if x == y:
+        return True, None
+    if bool(_BRANCH.search(x)) != bool(_BRANCH.search(y)):
+        return False, None
+    if "ocr" in (a.origin, b.origin):
+        from rapidfuzz.distance import Levenshtein
+
+        distance = Levenshtein.distance(x, y)
+        if distance <= (2 if min(len(x), len(y)) >= 10 else 1):
+            ocr = a if a.origin == "ocr" else b
+            return True, f"{where(ocr)}识别为“{ocr.value}”，相差{distance}个字，按识别误差处理"
+    return False, None
+
+
 def consistent(
     facts: Facts, fields: list[str], normalize: str = "name", materials: list[str] | None = None
 ) -> Outcome:
+    """Every material that prints the value agrees. Names agree up to their printed
+    variants and, on scans, up to a misread character or two (said in the message)."""
     found = [pair for f in fields for pair in facts.values(f, materials)]
-    norm = normalize_name if normalize == "name" else lambda s: s.upper().replace(" ", "")
-    groups: dict[str, list[tuple[str, FieldValue]]] = {}
-    for ref, v in found:
-        groups.setdefault(norm(v.value), []).append((ref, v))
     sources = {v.material for _, v in found}
     if len(found) < 2 or len(sources) < 2:
         return Outcome(Status.MISSING, [r for r, _ in found])
     refs = [r for r, _ in found]
+    if normalize == "name":
+        match = same_name
+    else:
+
+        def match(a: FieldValue, b: FieldValue) -> tuple[bool, str | None]:
+            return a.value.upper().replace(" ", "") == b.value.upper().replace(" ", ""), None
+
+    # Group around the most confident text-layer readings first.
+    order = sorted(found, key=lambda p: (p[1].origin == "ocr", -p[1].confidence))
+    groups: list[list[tuple[str, FieldValue]]] = []
+    notes: list[str] = []
+    for ref, v in order:
+        for group in groups:
+            ok, note = match(group[0][1], v)
+            if ok:
+                group.append((ref, v))
+                if note:
+                    notes.append(note)
+                break
+        else:
+            groups.append([(ref, v)])
     if len(groups) == 1:
-        return Outcome(Status.PASS, refs, {"value": found[0][1].value})
-    shown = "；".join(f"{vals[0][1].value}（{where(vals[0][1])}）" for vals in groups.values())
+        return Outcome(
+            Status.PASS, refs, {"value": order[0][1].value, "note": "；".join(sorted(set(notes)))}
+        )
+    shown = "；".join(f"{vals[0][1].value}（{where(vals[0][1])}）" for vals in groups)
     # Only the largest group is trusted; if every dissenting value was OCR'd or read with
     # low confidence it may be a misread, and a person decides.
-    majority = max(groups.values(), key=len)
-    dissent = [v for vals in groups.values() if vals is not majority for _, v in vals]
+    majority = max(groups, key=len)
+    dissent = [v for vals in groups if vals is not majority for _, v in vals]
     unsure = all(v.origin == "ocr" or v.confidence < LOW_CONFIDENCE for v in dissent)
     return Outcome(Status.REVIEW if unsure else Status.FAIL, refs, {"value": shown})
 

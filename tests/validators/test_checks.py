@@ -41,17 +41,22 @@ def test_threshold_prefers_the_audited_figure():
     assert out.status == "fail" and out.evidence == ["a#1"]
 
 
-def test_name_mismatch_from_ocr_is_review_from_text_is_fail():
+def test_name_variants_misreads_branches_and_real_mismatches():
     name = "applicant.name"
     same = [
-        value(name, "西安沣东有限公司", "application_report"),
-        value(name, "西安沣东有限责任公司", "business_licence"),
+        value(name, "西安沣东（集团）有限公司", "application_report"),
+        value(name, "西安沣东 (集团) 有限责任公司", "business_licence"),  # printed variants
     ]
-    assert consistent(facts(*same), [name]).status == "pass"  # 有限责任公司 = 有限公司
-    ocr = value(name, "西安汪东有限公司", "premises_proof", origin="ocr")
-    assert consistent(facts(*same, ocr), [name]).status == "review"
-    typed = value(name, "西安另一家有限公司", "audit_report")
+    assert consistent(facts(*same), [name]).status == "pass"
+    misread = value(name, "西安汪东（集团）有限公司", "premises_proof", origin="ocr")
+    out = consistent(facts(*same, misread), [name])
+    assert out.status == "pass" and "汪东" in out.context["note"]  # said, not hidden
+    other_scan = value(name, "西安另一家服务有限公司", "premises_proof", origin="ocr")
+    assert consistent(facts(*same, other_scan), [name]).status == "review"
+    typed = value(name, "西安另一家服务有限公司", "audit_report")
     assert consistent(facts(*same, typed), [name]).status == "fail"
+    branch = value(name, "西安沣东（集团）有限公司高新分公司", "premises_proof")
+    assert consistent(facts(*same, branch), [name]).status == "fail"  # a branch is not it
 
 
 def test_completeness_names_what_is_missing():
