@@ -245,6 +245,7 @@ class Rule:
     parse: str
     labels: tuple[str, ...]
     materials: tuple[str, ...] | None
+    units: tuple[str, ...] | None = None  # the value must be printed with one of these
 
 
 class FieldDataError(ValueError):
@@ -315,7 +316,7 @@ def _rules_from(table: dict[str, Any]) -> list[Rule]:
     rules = []
     for i, spec in enumerate(table.get("rule", []), start=1):
         where = f"fields.toml rule {i} ({spec.get('field', '?')})"
-        unknown = set(spec) - {"field", "parse", "labels", "materials"}
+        unknown = set(spec) - {"field", "parse", "labels", "materials", "units"}
         if unknown:
             raise FieldDataError(f"{where}: unknown keys {sorted(unknown)}")
         if spec.get("parse") not in PARSERS:
@@ -324,9 +325,14 @@ def _rules_from(table: dict[str, Any]) -> list[Rule]:
         if not labels or not all(isinstance(x, str) and x.strip() for x in labels):
             raise FieldDataError(f"{where}: labels must be a list of phrases")
         materials = spec.get("materials")
+        units = spec.get("units")
         rules.append(
             Rule(
-                spec["field"], spec["parse"], tuple(labels), tuple(materials) if materials else None
+                spec["field"],
+                spec["parse"],
+                tuple(labels),
+                tuple(materials) if materials else None,
+                tuple(units) if units else None,
             )
         )
     return rules
@@ -399,7 +405,7 @@ _STOP_ADDRESS = re.compile(
 
 def _parse(kind: str, text: str, at: int, unit: str | None, wraps: bool = True) -> Parsed | None:
     if kind == "money":
-        return parse_money(text, at, unit=unit if unit in ("元", "万元") else None)
+        return parse_money(text, at, unit=unit if unit in ("元", "万元", "亿元") else None)
     if kind == "area":
         return parse_area(text, at, unit=unit if unit in ("平方米", "m2", "m²", "㎡") else None)
     if kind == "share":
@@ -492,6 +498,7 @@ def extract_fields(
     found.extend(_audit(pages, materials))
     found.extend(_leases(pages))
     found.extend(_signing_dates(pages, materials))
+    found.extend(_yearly_counts(pages))
     found.extend(_name_occurrences(pages, found))
     _doubt_near_misses(found)
     return _collect(found)
@@ -551,6 +558,8 @@ def _labelled(pt: PageText, book: LabelBook) -> list[FieldValue]:
 def _checked(rule: Rule, parsed: Parsed) -> Any:
     """Plausibility per field: a share above 1 or a negative area is a misread."""
     value = parsed.value
+    if rule.units and parsed.unit not in rule.units:
+        return None
     if rule.parse == "share" and not 0 <= value <= 1:
         return None
     if rule.parse in ("area", "money") and value < 0:
@@ -681,11 +690,24 @@ def _audit(pages: list[PageText], materials: list[Material]) -> list[FieldValue]
         out.extend(_period_end(mine))
         out.extend(_statement_row(mine, ("资产负债表",), ("资产总计",), "finance.total_assets"))
         out.extend(
+            _statement_row(mine, ("资产负债表",), _EQUITY_TOTALS, "finance.liabilities_and_equity")
+        )
+        out.extend(
             _statement_row(
                 mine, ("利润表", "损益表"), ("营业收入", "营业总收入"), "finance.revenue"
             )
         )
     return out
+
+
+_EQUITY_TOTALS = (
+    "负债和所有者权益总计",
+    "负债和所有者权益合计",
+    "负债及所有者权益总计",
+    "负债及所有者权益合计",
+    "负债和股东权益总计",
+    "负债和股东权益合计",
+)
 
 
 def _firms_and_numbers(pages: list[PageText]) -> list[FieldValue]:
@@ -872,6 +894,31 @@ def _signing_dates(pages: list[PageText], materials: list[Material]) -> list[Fie
             if dates:
                 d = dates[-1]
                 out.append(pt.value("application.date", d.value, seal + d.start, seal + d.end))
+    return out
+
+
+# --------------------------------------------------------------------------- growth
+
+_YEARLY = re.compile(r"(20\d{2})\s*年[^。；;\n]{0,24}?服务[^。；;\n]{0,16}?(\d+)\s*家")
+
+
+def _yearly_counts(pages: list[PageText]) -> list[FieldValue]:
+    """SMEs served year by year (2016年服务…180家，2017年…274家), for the growth clause:
+    one value per page that gives two years or more."""
+    out = []
+    for pt in pages:
+        if pt.material not in ("application_report", "recommendation_form"):
+            continue
+        years: dict[str, int] = {}
+        first = last = None
+        for m in _YEARLY.finditer(pt.text):
+            if _FUTURE.search(pt.text[max(0, m.start() - 6) : m.end()]):
+                continue
+            years.setdefault(m.group(1), int(m.group(2)))
+            first = m.start() if first is None else first
+            last = m.end()
+        if len(years) >= 2 and first is not None:
+            out.append(pt.value("service.smes_served_by_year", years, first, last))
     return out
 
 

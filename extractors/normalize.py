@@ -94,7 +94,8 @@ def parse_number(text: str, start: int = 0) -> Parsed | None:
 
 # --------------------------------------------------------------------------- money
 
-_MONEY_UNIT = re.compile(r"\s*(万元|万|元|圆)")
+_MONEY_UNIT = re.compile(r"\s*(亿元|亿|万元|万|元|圆)")
+_SCALE = {"亿元": 100_000_000, "亿": 100_000_000, "万元": 10_000, "万": 10_000}
 
 
 def parse_money(text: str, start: int = 0, unit: str | None = None) -> Parsed | None:
@@ -109,7 +110,7 @@ def parse_money(text: str, start: int = 0, unit: str | None = None) -> Parsed | 
         printed = m.group(1) if m else unit
         if m:
             e = m.end()
-        scale = 10000 if printed in ("万元", "万") else 1
+        scale = _SCALE.get(printed or "", 1)
         return Parsed(round(value * scale, 2), s, e, printed or "元")
     m = _CN_MONEY.match(text, at)
     if m and any(ch in m.group(0) for ch in "元圆万"):
@@ -246,7 +247,7 @@ def parse_area(text: str, start: int = 0, unit: str | None = None) -> Parsed | N
 
 # --------------------------------------------------------------------------- counts
 
-_COUNT_UNIT = re.compile(r"\s*(家|人|个|名|场次|场|次|户|位|项)")
+_COUNT_UNIT = re.compile(r"\s*(人次|家|人|个|名|场次|场|期|次|户|位|项)")
 
 
 def parse_count(text: str, start: int = 0, unit: str | None = None) -> Parsed | None:

@@ -118,6 +118,7 @@ def check(
         target.parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(target, text)
     _print_summary(report)
+    console.print(f"申报材料编号：{dossier_id}（intake recheck 编号 --rule-pack … 可换规则重审）")
     console.print(f"JSON 报告：{json_out.resolve()}")
     console.print(f"HTML 报告：{html_out.resolve()}")
 
@@ -152,6 +153,33 @@ def _print_summary(report: dict) -> None:
 def _fail(message: str) -> None:
     console.print(f"[red]错误：[/red]{message}")
     sys.exit(1)
+
+
+@main.command()
+@click.argument("dossier_id")
+@click.option("--rule-pack", required=True, help="The rule pack to judge against now.")
+@click.option(
+    "--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report here."
+)
+def recheck(dossier_id: str, rule_pack: str, json_out: Path | None) -> None:
+    """Judge a checked dossier again against another rule pack, without parsing again."""
+    from intake.db import migrate
+    from intake.pipeline import build_report
+    from validators.packs import UnknownRulePackError, load_pack
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    try:
+        load_pack(rule_pack)
+        report = build_report(settings, dossier_id, rule_pack=rule_pack)
+    except UnknownRulePackError as exc:
+        _fail(str(exc))
+    except LookupError:
+        _fail(f"找不到申报材料：{dossier_id}（数据目录：{settings.data_dir}）")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(json_out, json.dumps(report, ensure_ascii=False, indent=1))
+    _print_summary(report)
 
 
 @main.command()

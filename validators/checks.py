@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
+from itertools import pairwise
 
 from extractors import credit_code
 from extractors.classify import OTHER, Material
@@ -74,7 +75,9 @@ def any_of(facts: Facts, conditions: list[dict]) -> Outcome:
         return Outcome(Status.MISSING)
     refs = [r for r, _, _ in seen]
     ctx = {
-        "value": "；".join(f"{v.field}={_show(v.value)}" for _, v, _ in seen),
+        "value": "；".join(
+            f"{FIELD_NAMES.get(v.field, v.field)}{_show(v.value)}" for _, v, _ in seen
+        ),
         "where": "；".join(where(v) for _, v, _ in seen),
     }
     if any(ok and v.confidence >= LOW_CONFIDENCE for _, v, ok in seen):
@@ -262,11 +265,18 @@ def declared_matches(
     return Outcome(Status.PASS if ok else Status.FAIL, [r1, r2], ctx)
 
 
-def address_in(facts: Facts, field: str, place: str) -> Outcome:
+def address_in(
+    facts: Facts, field: str, place: str | None = None, places: list[str] | None = None
+) -> Outcome:
+    """Every registered address found is in ``place`` (or one of ``places``: a province's
+    cities; an empty list accepts any address)."""
     found = facts.values(field)
     if not found:
         return Outcome(Status.MISSING)
-    outside = [(r, v) for r, v in found if place not in normalize_name(v.value)]
+    wanted = [place] if place else list(places or [])
+    outside = [
+        (r, v) for r, v in found if wanted and not any(w in normalize_name(v.value) for w in wanted)
+    ]
     if not outside:
         v = found[0][1]
         return Outcome(Status.PASS, [r for r, _ in found], {"value": v.value, "where": where(v)})
@@ -338,6 +348,179 @@ def needs_review(facts: Facts, material: str) -> Outcome:
     return Outcome(Status.REVIEW, [], {"where": "；".join(pages)})
 
 
+FIELD_NAMES = {
+    "service.smes_served": "年服务本市中小企业数量",
+    "service.sme_revenue": "服务本市中小企业营业收入",
+    "service.activities": "年开展服务活动次数",
+    "function.info.offline_firms": "线下年服务企业数量",
+    "function.training.person_times": "年培训人次",
+    "function.finance.activities": "年投融资对接等活动次数",
+    "function.finance.amount": "帮助中小企业融资总额",
+    "function.finance.guarantees": "年新增担保额",
+    "finance.total_assets": "资产总计",
+    "finance.liabilities_and_equity": "负债和所有者权益总计",
+}
+
+
+def _condition_met(facts: Facts, cond: dict) -> tuple[str, FieldValue, bool] | None:
+    picked = _pick(facts, cond["field"], cond.get("prefer"))
+    if picked is None:
+        return None
+    ref, v = picked
+    ok = v.value > cond["above"] if "above" in cond else v.value >= cond["min"]
+    return ref, v, ok
+
+
+def functions(facts: Facts, functions: list[dict]) -> Outcome:
+    """第十三条: at least one function whose every condition the application states and
+    meets. Where none is met plainly, a person judges (never a fail: the application may
+    describe the function in words the figures here do not catch), pointed to the pages
+    that speak of each function."""
+    met, stated = [], []
+    refs: list[str] = []
+    for function in functions:
+        results = [_condition_met(facts, c) for c in function["all"]]
+        found = [r for r in results if r is not None]
+        refs.extend(r for r, _, _ in found)
+        if found:
+            stated.append(
+                f"{function['name']}："
+                + "，".join(
+                    f"{FIELD_NAMES.get(v.field, v.field)}{_show(v.value)}（{where(v)}）"
+                    for _, v, _ in found
+                )
+            )
+        if len(found) == len(results) and all(
+            ok and v.confidence >= LOW_CONFIDENCE for _, v, ok in found
+        ):
+            met.append(function["name"])
+    ctx = {"value": "；".join(stated) or "—", "met": "、".join(met)}
+    if met:
+        return Outcome(Status.PASS, refs, ctx)
+    if not facts.has_material("application_report"):
+        return Outcome(Status.MISSING)
+    keywords = [k for f in functions for k in f.get("keywords", [])]
+    ctx["where"] = _pages_mentioning(facts, keywords, ["application_report"]) or "申请报告全文"
+    return Outcome(Status.REVIEW, refs, ctx)
+
+
+def grows(facts: Facts, field: str, years: int = 2) -> Outcome:
+    """近两年服务企业数量稳定增长: the yearly figures the application gives rise each year."""
+    found = facts.values(field)
+    by_year: dict[int, tuple[str, FieldValue]] = {}
+    for ref, v in found:
+        if isinstance(v.value, dict):
+            for year, count in v.value.items():
+                by_year.setdefault(int(year), (ref, FieldValue(**{**v.__dict__, "value": count})))
+    if len(by_year) < years:
+        return Outcome(Status.MISSING, [r for r, _ in found])
+    recent = sorted(by_year)[-years:]
+    counts = [by_year[y][1].value for y in recent]
+    ctx = {"value": "、".join(f"{y}年{c}家" for y, c in zip(recent, counts, strict=True))}
+    refs = sorted({by_year[y][0] for y in recent})
+    if any(by_year[y][1].confidence < LOW_CONFIDENCE for y in recent):
+        return Outcome(Status.REVIEW, refs, ctx)
+    rising = all(b > a for a, b in pairwise(counts))
+    return Outcome(Status.PASS if rising else Status.FAIL, refs, ctx)
+
+
+def judgement(facts: Facts, keywords: list[str], materials: list[str] | None = None) -> Outcome:
+    """A clause a person must judge (management rules, integrity, cooperation, strengths):
+    always a review item, pointing to the pages where the application speaks of it."""
+    materials = materials or ["application_report"]
+    if not any(facts.has_material(m) for m in materials):
+        return Outcome(Status.MISSING)
+    found = _pages_mentioning(facts, keywords, materials)
+    ctx = {"where": found or "（未找到相关表述，请通读申请报告）"}
+    return Outcome(Status.REVIEW, [], ctx)
+
+
+def _pages_mentioning(facts: Facts, keywords: list[str], materials: list[str]) -> str:
+    """Where the given materials mention the keywords: file, page and a short quote."""
+    from extractors.text import compact
+
+    spots = []
+    for name, document in facts.documents:
+        for page in document.pages:
+            kind = next(
+                (
+                    m.type
+                    for m in facts.materials
+                    if m.file == name and m.pages[0] <= page.number <= m.pages[1]
+                ),
+                None,
+            )
+            if kind not in materials:
+                continue
+            text = compact(page.text)
+            hits = [k for k in keywords if compact(k) in text]
+            if hits:
+                at = text.find(compact(hits[0]))
+                quote = text[max(0, at - 6) : at + 24]
+                spots.append(f"{name} 第{page.number}页（“…{quote}…”）")
+    return "；".join(spots[:6])
+
+
+def balances(facts: Facts, left: str, right: str, tolerance: float = 0.01) -> Outcome:
+    """资产总计 = 负债和所有者权益总计 on the audited balance sheet (to the fen): a mismatch
+    means a misread figure or a doctored page."""
+    pairs = []
+    for ref_l, a in facts.values(left, ["audit_report"]):
+        for ref_r, b in facts.values(right, ["audit_report"]):
+            if a.file == b.file:
+                pairs.append((ref_l, a, ref_r, b))
+    if not pairs:
+        return Outcome(Status.MISSING)
+    ref_l, a, ref_r, b = pairs[0]
+    ctx = {
+        "value": f"资产总计{_show(a.value)}，负债和所有者权益总计{_show(b.value)}",
+        "where": where(a),
+    }
+    if abs(a.value - b.value) <= tolerance:
+        return Outcome(Status.PASS, [ref_l, ref_r], ctx)
+    unsure = "ocr" in (a.origin, b.origin) or min(a.confidence, b.confidence) < LOW_CONFIDENCE
+    return Outcome(Status.REVIEW if unsure else Status.FAIL, [ref_l, ref_r], ctx)
+
+
+def sealed(facts: Facts, materials: list[str]) -> Outcome:
+    """Article 17(七): the declaration (and the application report) carry a red seal. Only
+    pictures and scans can show one: an electronic document is a review item."""
+    present = [m for m in facts.materials if m.type in materials]
+    if not present:
+        return Outcome(Status.MISSING)
+    pages = {
+        (name, page.number): page for name, document in facts.documents for page in document.pages
+    }
+    missing, unknown, seen = [], [], []
+    for kind in materials:
+        mine = [m for m in present if m.type == kind]
+        if not mine:
+            continue
+        span = [
+            pages[(m.file, n)]
+            for m in mine
+            for n in range(m.pages[0], m.pages[1] + 1)
+            if (m.file, n) in pages
+        ]
+        label = MATERIAL_NAMES.get(kind, kind)
+        if any(mark.kind == "red_seal" for p in span for mark in p.marks):
+            first = next(
+                (m.file, p.number)
+                for m in mine
+                for p in span
+                if any(k.kind == "red_seal" for k in p.marks)
+            )
+            seen.append(f"{label}（{first[0]} 第{first[1]}页）")
+        elif any(p.origin == "ocr" or p.images for p in span):
+            missing.append(f"{label}（{material_where(mine[0])}）")
+        else:
+            unknown.append(f"{label}（{material_where(mine[0])}，电子文档）")
+    ctx = {"value": "；".join(seen), "detail": "；".join(missing + unknown)}
+    if missing or unknown:
+        return Outcome(Status.REVIEW, [], ctx)
+    return Outcome(Status.PASS, [], ctx)
+
+
 CHECKS: dict[str, Callable[..., Outcome]] = {
     "at_least": at_least,
     "any_of": any_of,
@@ -352,4 +535,9 @@ CHECKS: dict[str, Callable[..., Outcome]] = {
     "lease_valid": lease_valid,
     "audit_opinion": audit_opinion,
     "needs_review": needs_review,
+    "functions": functions,
+    "grows": grows,
+    "judgement": judgement,
+    "balances": balances,
+    "sealed": sealed,
 }

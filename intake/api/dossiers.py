@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from intake.db import session_factory
 from intake.dossiers import add_upload, create_dossier, dossier_state
 from intake.models import Dossier, DossierFile, FileState, Report
-from intake.pipeline import maybe_build_report
+from intake.pipeline import build_report, maybe_build_report
 from intake.queue import enqueue_parse, get_queue
 from intake.reports.html import render_html
 from intake.settings import Settings
 from intake.storage import FileStore
+from validators.packs import UnknownRulePackError, load_pack
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/dossiers", tags=["dossiers"])
@@ -183,6 +184,24 @@ def _current_report(session: Session, dossier_id: str) -> dict:
 def report_json(dossier_id: str, session: SessionDep) -> dict:
     """The report in the shape of the contract (materials, fields, findings)."""
     return _current_report(session, dossier_id)
+
+
+class Recheck(BaseModel):
+    rule_pack: str
+
+
+@router.post("/{dossier_id}/recheck")
+def recheck(dossier_id: str, body: Recheck, session: SessionDep, settings: SettingsDep) -> dict:
+    """Judge the dossier again against another rule pack (or the same, after a pack
+    update), from its stored parses: nothing is parsed or OCR'd again. The dossier keeps
+    the new pack; the new report is returned."""
+    _current_report(session, dossier_id)  # 404 / 409 as for the report itself
+    try:
+        load_pack(body.rule_pack)
+    except UnknownRulePackError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    session.close()
+    return build_report(settings, dossier_id, rule_pack=body.rule_pack)
 
 
 @router.get("/{dossier_id}/report.html", response_class=HTMLResponse)

@@ -146,7 +146,7 @@ def test_upload_through_http_and_read_the_report(service, database, tmp_path):
         assert sum(f["state"] == "done" for f in status["files"]) == 7
 
         report = client.get(f"/api/dossiers/{dossier_id}/report").json()
-        assert report["dossier"] == dossier_id and len(report["findings"]) == 22
+        assert report["dossier"] == dossier_id and len(report["findings"]) == 29
         assert {m["type"] for m in report["materials"]} >= {"application_report", "audit_report"}
         html = client.get(f"/api/dossiers/{dossier_id}/report.html")
         assert html.status_code == 200 and "申报材料预审报告" in html.text
