@@ -120,3 +120,58 @@ class Report(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     content: Mapped[dict[str, Any]]
     built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewAction(StrEnum):
+    CORRECT = "correct"  # a field value set by a reviewer
+    ACCEPT = "accept"  # a review item accepted
+
+
+class Review(Base):
+    """A reviewer's correction of a field value or acceptance of a review item. Reports are
+    recomputed with every active one applied; a withdrawn one stays, inactive."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    # correct: {"field", "file", "page", "old", "value"}; accept: {"criterion"}
+    target: Mapped[dict[str, Any]]
+    comment: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReportVersion(Base):
+    """Every report ever built for a dossier, numbered, with why it was built."""
+
+    __tablename__ = "report_versions"
+    __table_args__ = (UniqueConstraint("dossier_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(64))
+    rule_pack: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what, when and why: uploads, re-checks, corrections, acceptances."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    dossier_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

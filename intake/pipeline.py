@@ -8,14 +8,24 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from extractors.errors import InputFileError, InternalParseError
 from extractors.model import MODEL_VERSION
 from extractors.registry import parse_file
 from intake.db import session_scope
 from intake.dossiers import fingerprint
-from intake.models import Dossier, DossierFile, FileState, Parse, ParseState, Report, utcnow
+from intake.models import (
+    Dossier,
+    DossierFile,
+    FileState,
+    Parse,
+    ParseState,
+    Report,
+    ReportVersion,
+    Review,
+    utcnow,
+)
 from intake.reports.build import build_report_content
 from intake.settings import Settings
 from intake.storage import FileStore
@@ -163,9 +173,16 @@ def maybe_build_report(settings: Settings, dossier_id: str) -> bool:
     return True
 
 
-def build_report(settings: Settings, dossier_id: str, rule_pack: str | None = None) -> dict:
-    """(Re)build and store the dossier's report from the stored parses: no file is parsed
-    or OCR'd again."""
+def build_report(
+    settings: Settings,
+    dossier_id: str,
+    rule_pack: str | None = None,
+    reason: str = "材料处理完成",
+    actor: str | None = None,
+) -> dict:
+    """(Re)build and store the dossier's report from the stored parses, with the reviewers'
+    corrections and acceptances applied: no file is parsed or OCR'd again. Every build is
+    kept as a numbered version, with why it was built."""
     store = FileStore(settings.data_dir)
     with session_scope(settings.db_url) as session:
         dossier = session.get(Dossier, dossier_id)
@@ -174,7 +191,26 @@ def build_report(settings: Settings, dossier_id: str, rule_pack: str | None = No
         if rule_pack is not None:
             dossier.rule_pack = rule_pack
         files = list(dossier.files)
-        content = build_report_content(dossier, files, store)
+        reviews = list(
+            session.scalars(
+                select(Review).where(Review.dossier_id == dossier_id).order_by(Review.created_at)
+            )
+        )
+        content = build_report_content(dossier, files, store, reviews)
+        latest = session.scalar(
+            select(func.max(ReportVersion.version)).where(ReportVersion.dossier_id == dossier_id)
+        )
+        content["version"] = (latest or 0) + 1
+        session.add(
+            ReportVersion(
+                dossier_id=dossier_id,
+                version=content["version"],
+                reason=reason,
+                actor=actor,
+                rule_pack=dossier.rule_pack,
+                content=content,
+            )
+        )
         report = session.get(Report, dossier_id) or Report(dossier_id=dossier_id)
         report.rule_pack = dossier.rule_pack
         report.fingerprint = fingerprint(files)

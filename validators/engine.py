@@ -57,15 +57,19 @@ class Finding:
     message: str
     evidence: list[str]
     article: str
+    reviewed: dict[str, Any] | None = None  # a reviewer accepted this review item
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "criterion": self.criterion,
             "status": str(self.status),
             "message": self.message,
             "evidence": self.evidence,
             "article": self.article,
         }
+        if self.reviewed:
+            out["reviewed"] = self.reviewed
+        return out
 
 
 def evaluate(pack: RulePack, facts: Facts) -> list[Finding]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
+from intake import reviews
 from intake.db import session_factory
 from intake.dossiers import add_upload, create_dossier, dossier_state
 from intake.models import Dossier, DossierFile, FileState, Report
@@ -132,6 +133,10 @@ def upload(
                 session, store, settings, dossier, upload_file.filename or "", upload_file.file
             )
         )
+    reviews.record(
+        session, dossier_id, "api", "upload", files=[f.name for f in added],
+        failed=[f.name for f in added if f.state == FileState.FAILED],
+    )  # fmt: skip
     session.commit()
     to_parse = [f for f in added if f.state == FileState.QUEUED]
     try:
@@ -181,13 +186,20 @@ def _current_report(session: Session, dossier_id: str) -> dict:
 
 
 @router.get("/{dossier_id}/report")
-def report_json(dossier_id: str, session: SessionDep) -> dict:
-    """The report in the shape of the contract (materials, fields, findings)."""
-    return _current_report(session, dossier_id)
+def report_json(
+    dossier_id: str, session: SessionDep, settings: SettingsDep, version: int | None = None
+) -> dict:
+    """The report in the shape of the contract (materials, fields, findings); an earlier
+    version with ``?version=N``."""
+    current = _current_report(session, dossier_id)
+    if version is None or version == current.get("version"):
+        return current
+    return _reviewed(lambda: reviews.version(settings, dossier_id, version))
 
 
 class Recheck(BaseModel):
     rule_pack: str
+    actor: str = "api"
 
 
 @router.post("/{dossier_id}/recheck")
@@ -200,8 +212,80 @@ def recheck(dossier_id: str, body: Recheck, session: SessionDep, settings: Setti
         load_pack(body.rule_pack)
     except UnknownRulePackError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
+    reviews.record(session, dossier_id, body.actor, "recheck", rule_pack=body.rule_pack)
+    session.commit()
     session.close()
-    return build_report(settings, dossier_id, rule_pack=body.rule_pack)
+    return build_report(
+        settings,
+        dossier_id,
+        rule_pack=body.rule_pack,
+        reason=f"按规则包 {body.rule_pack} 重新审查",
+        actor=body.actor,
+    )
+
+
+class Correction(BaseModel):
+    field: str
+    value: str | float | int
+    comment: str
+    actor: str  # until accounts exist (issue 6), the reviewer names themself
+    file: str | None = None
+    page: int | None = None
+    old: str | float | int | None = None
+
+
+class Acceptance(BaseModel):
+    criterion: str
+    comment: str
+    actor: str
+
+
+class Withdrawal(BaseModel):
+    comment: str
+    actor: str
+
+
+def _reviewed(action, *args) -> dict:
+    try:
+        return action(*args)
+    except reviews.ReviewError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except LookupError as exc:
+        raise HTTPException(status_code=404, detail="找不到该申报材料或其报告") from exc
+
+
+@router.post("/{dossier_id}/corrections", status_code=201)
+def correct(dossier_id: str, body: Correction, settings: SettingsDep) -> dict:
+    """A reviewer corrects a field value (the reading at ``file``/``page`` that read
+    ``old``, or a new one): the findings are recomputed at once, nothing is parsed again."""
+    return _reviewed(
+        lambda: reviews.correct(
+            settings, dossier_id, body.field, body.value, body.comment, body.actor,
+            body.file, body.page, body.old,
+        )
+    )  # fmt: skip
+
+
+@router.post("/{dossier_id}/acceptances", status_code=201)
+def accept(dossier_id: str, body: Acceptance, settings: SettingsDep) -> dict:
+    """A reviewer accepts a review item, with a comment: it passes, saying so."""
+    return _reviewed(
+        lambda: reviews.accept(settings, dossier_id, body.criterion, body.comment, body.actor)
+    )
+
+
+@router.post("/{dossier_id}/reviews/{review_id}/withdraw")
+def withdraw(dossier_id: str, review_id: str, body: Withdrawal, settings: SettingsDep) -> dict:
+    """Take a correction or an acceptance back; it stays on record, inactive."""
+    return _reviewed(
+        lambda: reviews.withdraw(settings, dossier_id, review_id, body.comment, body.actor)
+    )
+
+
+@router.get("/{dossier_id}/history")
+def history(dossier_id: str, settings: SettingsDep) -> dict:
+    """The report's versions (why and by whom each was built), the reviews, the trail."""
+    return _reviewed(lambda: reviews.history(settings, dossier_id))
 
 
 @router.get("/{dossier_id}/report.html", response_class=HTMLResponse)

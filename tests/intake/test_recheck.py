@@ -11,10 +11,10 @@ from intake.api import create_app
 from tests.intake.test_pipeline import _dossier_with
 
 
-def _checked_dossier(settings, samples, monkeypatch):
+def _checked_dossier(settings, samples, monkeypatch, names=("text_pdf",)):
     from intake.pipeline import process_file
 
-    dossier_id, ids = _dossier_with(settings, [samples["text_pdf"]])
+    dossier_id, ids = _dossier_with(settings, [samples[n] for n in names])
     for file_id in ids:
         process_file(settings, file_id)
     import intake.pipeline as pipeline

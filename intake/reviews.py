@@ -1,0 +1,214 @@
+"""What reviewers do to a report: correct a field value, accept a review item, withdraw
+either. Each is recorded (who, when, why), the report is recomputed at once from the stored
+parses, and the new report is kept as the next version."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.db import session_scope
+from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, ReviewAction
+from intake.pipeline import build_report
+from intake.settings import Settings
+
+MONEY = {"finance.total_assets", "finance.revenue", "finance.service_revenue",
+         "finance.liabilities_and_equity", "service.sme_revenue"}  # fmt: skip
+NUMBERS = MONEY | {"premises.area_m2", "service.satisfaction", "service.public_interest_share",
+                   "staff.qualified_share"}  # fmt: skip
+COUNTS = {"service.smes_served", "service.agencies_aggregated", "staff.service_staff"}
+DATES = {"applicant.established", "audit.period_end", "premises.lease_end", "application.date"}
+SHARES = {"service.satisfaction", "service.public_interest_share", "staff.qualified_share"}
+
+
+class ReviewError(ValueError):
+    """A review that cannot be taken; the message (Chinese) says why."""
+
+
+def record(session: Session, dossier_id: str | None, actor: str, action: str, **detail) -> None:
+    """One line of the audit trail."""
+    session.add(AuditEvent(dossier_id=dossier_id, actor=actor, action=action, detail=detail))
+
+
+def coerce(field: str, value: Any) -> Any:
+    """A corrected value in the contract's units, or ReviewError."""
+    try:
+        if field in COUNTS:
+            number = float(value)
+            if number != int(number) or number < 0:
+                raise ValueError
+            return int(number)
+        if field in NUMBERS:
+            number = float(value)
+            if field in SHARES and not 0 <= number <= 1:
+                raise ReviewError(f"{field} 是比例，请填写 0 到 1 之间的小数（如 0.85）")
+            return number
+        if field in DATES:
+            if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError
+            date.fromisoformat(value)
+            return value
+    except ReviewError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ReviewError(f"“{value}”不是 {field} 的有效取值") from exc
+    if not isinstance(value, str) or not value.strip():
+        raise ReviewError(f"{field} 的更正值不能为空")
+    return value.strip()
+
+
+def _require(comment: str, actor: str) -> None:
+    if not comment or not comment.strip():
+        raise ReviewError("请填写更正或确认的理由")
+    if not actor or not actor.strip():
+        raise ReviewError("请注明操作人")
+
+
+def _current(session: Session, dossier_id: str) -> dict:
+    report = session.get(Report, dossier_id)
+    if session.get(Dossier, dossier_id) is None or report is None:
+        raise LookupError(dossier_id)
+    return report.content
+
+
+def correct(
+    settings: Settings,
+    dossier_id: str,
+    field: str,
+    value: Any,
+    comment: str,
+    actor: str,
+    file: str | None = None,
+    page: int | None = None,
+    old: Any = None,
+) -> dict:
+    """Set a field's value (the reading at ``file``/``page`` that read ``old``, or a new
+    one there); the findings are recomputed at once."""
+    _require(comment, actor)
+    new = coerce(field, value)
+    with session_scope(settings.db_url) as session:
+        report = _current(session, dossier_id)
+        if file is not None and file not in {f["file"] for f in report["files"]}:
+            raise ReviewError(f"申报材料中没有文件“{file}”")
+        target = {"field": field, "file": file, "page": page, "old": old, "value": new}
+        session.add(
+            Review(
+                dossier_id=dossier_id,
+                action=ReviewAction.CORRECT,
+                target=target,
+                comment=comment.strip(),
+                actor=actor.strip(),
+            )
+        )
+        record(session, dossier_id, actor, "correct", comment=comment, **target)
+    return build_report(
+        settings, dossier_id, reason=f"更正 {field}：{old} → {new}", actor=actor.strip()
+    )
+
+
+def accept(settings: Settings, dossier_id: str, criterion: str, comment: str, actor: str) -> dict:
+    """Accept a review item: it passes, saying who accepted it and why."""
+    _require(comment, actor)
+    with session_scope(settings.db_url) as session:
+        report = _current(session, dossier_id)
+        statuses = {f["criterion"]: f["status"] for f in report["findings"]}
+        if criterion not in statuses:
+            raise ReviewError(f"报告中没有检查项“{criterion}”")
+        if statuses[criterion] != "review":
+            raise ReviewError(
+                f"只有“待人工审核”的检查项可以确认，“{criterion}”当前为 {statuses[criterion]}"
+            )
+        session.add(
+            Review(
+                dossier_id=dossier_id,
+                action=ReviewAction.ACCEPT,
+                target={"criterion": criterion},
+                comment=comment.strip(),
+                actor=actor.strip(),
+            )
+        )
+        record(session, dossier_id, actor, "accept", criterion=criterion, comment=comment)
+    return build_report(settings, dossier_id, reason=f"确认 {criterion}", actor=actor.strip())
+
+
+def withdraw(settings: Settings, dossier_id: str, review_id: str, comment: str, actor: str) -> dict:
+    """Take a correction or acceptance back (it stays on record, inactive)."""
+    _require(comment, actor)
+    with session_scope(settings.db_url) as session:
+        _current(session, dossier_id)
+        review = session.get(Review, review_id)
+        if review is None or review.dossier_id != dossier_id or not review.active:
+            raise ReviewError("没有这条可撤回的更正或确认")
+        review.active = False
+        record(session, dossier_id, actor, "withdraw", review=review_id, comment=comment)
+    return build_report(settings, dossier_id, reason=f"撤回 {review_id}", actor=actor.strip())
+
+
+def history(settings: Settings, dossier_id: str) -> dict:
+    """The report's versions (why and by whom each was built), the reviews, the trail."""
+    with session_scope(settings.db_url) as session:
+        if session.get(Dossier, dossier_id) is None:
+            raise LookupError(dossier_id)
+        versions = session.scalars(
+            select(ReportVersion)
+            .where(ReportVersion.dossier_id == dossier_id)
+            .order_by(ReportVersion.version)
+        )
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.dossier_id == dossier_id)
+            .order_by(AuditEvent.created_at)
+        )
+        reviews = session.scalars(
+            select(Review).where(Review.dossier_id == dossier_id).order_by(Review.created_at)
+        )
+        return {
+            "versions": [
+                {
+                    "version": v.version,
+                    "reason": v.reason,
+                    "actor": v.actor,
+                    "rule_pack": v.rule_pack,
+                    "at": v.created_at.isoformat(timespec="seconds"),
+                    "summary": v.content.get("summary"),
+                }
+                for v in versions
+            ],
+            "reviews": [
+                {
+                    "id": r.id,
+                    "action": r.action,
+                    "target": r.target,
+                    "comment": r.comment,
+                    "actor": r.actor,
+                    "active": r.active,
+                    "at": r.created_at.isoformat(timespec="seconds"),
+                }
+                for r in reviews
+            ],
+            "events": [
+                {
+                    "actor": e.actor,
+                    "action": e.action,
+                    "detail": e.detail,
+                    "at": e.created_at.isoformat(timespec="seconds"),
+                }
+                for e in events
+            ],
+        }
+
+
+def version(settings: Settings, dossier_id: str, number: int) -> dict:
+    with session_scope(settings.db_url) as session:
+        found = session.scalar(
+            select(ReportVersion).where(
+                ReportVersion.dossier_id == dossier_id, ReportVersion.version == number
+            )
+        )
+        if found is None:
+            raise LookupError(f"{dossier_id} v{number}")
+        return found.content
