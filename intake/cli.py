@@ -38,20 +38,23 @@ def main(verbose: bool) -> None:
 @click.option(
     "--html", "html_out", type=click.Path(path_type=Path), help="Write the HTML report here."
 )
+@click.option("--pdf", "pdf_out", type=click.Path(path_type=Path), help="Also write a PDF here.")
 @click.option("--rule-pack", default=None, help="Rule pack to check against (default xian-2018).")
 @click.option("--name", default=None, help="A label for the dossier (default: the folder's name).")
 def check(
     paths: tuple[Path, ...],
     json_out: Path | None,
     html_out: Path | None,
+    pdf_out: Path | None,
     rule_pack: str | None,
     name: str | None,
 ) -> None:
     """Check a dossier folder, files or a .zip in-process (no Redis needed)."""
     from intake.db import migrate, session_scope
     from intake.dossiers import add_path, create_dossier, files_in
-    from intake.pipeline import build_report, process_file
-    from intake.reports.html import render_html
+    from intake.pipeline import process_file
+    from intake.reports.crops import evidence_crops
+    from intake.reports.html import render_html, render_pdf
     from intake.storage import FileStore
     from validators.packs import UnknownRulePackError
 
@@ -107,20 +110,40 @@ def check(
                 task, total=1, completed=1, stage="完成" if state == "done" else "[red]失败[/red]"
             )
 
-    report = build_report(settings, dossier_id)
+    report = _built_report(settings, dossier_id)
     out_dir = settings.data_dir / "reports" / dossier_id
     json_out = json_out or out_dir / "report.json"
     html_out = html_out or out_dir / "report.html"
+    crops = evidence_crops(report, FileStore(settings.data_dir))
     for target, text in (
         (json_out, json.dumps(report, ensure_ascii=False, indent=1)),
-        (html_out, render_html(report)),
+        (html_out, render_html(report, crops)),
     ):
         target.parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(target, text)
+    if pdf_out:
+        pdf_out.parent.mkdir(parents=True, exist_ok=True)
+        pdf_out.write_bytes(render_pdf(report, crops))
     _print_summary(report)
     console.print(f"申报材料编号：{dossier_id}（intake recheck 编号 --rule-pack … 可换规则重审）")
     console.print(f"JSON 报告：{json_out.resolve()}")
     console.print(f"HTML 报告：{html_out.resolve()}")
+    if pdf_out:
+        console.print(f"PDF 报告：{pdf_out.resolve()}")
+
+
+def _built_report(settings, dossier_id: str) -> dict:
+    """The report the last file's processing built (or one built now, when no file needed
+    processing)."""
+    from intake.db import session_scope
+    from intake.models import Report
+    from intake.pipeline import build_report
+
+    with session_scope(settings.db_url) as session:
+        report = session.get(Report, dossier_id)
+        if report is not None:
+            return report.content
+    return build_report(settings, dossier_id)
 
 
 def _write_atomic(target: Path, text: str) -> None:

@@ -14,6 +14,8 @@ fc-list 2>/dev/null | grep -qi "wenquanyi micro hei" || need+=(fonts-wqy-microhe
 # OpenCV (under RapidOCR) loads libGL and GLib even without a screen.
 ldconfig -p | grep -q 'libGL.so.1' || need+=(libgl1)
 ldconfig -p | grep -q 'libglib-2.0.so.0' || need+=(libglib2.0-0)
+# WeasyPrint (the PDF report) lays text out with Pango.
+ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
@@ -18,7 +19,8 @@ from intake.dossiers import add_upload, create_dossier, dossier_state
 from intake.models import Dossier, DossierFile, FileState, Report
 from intake.pipeline import build_report, maybe_build_report
 from intake.queue import enqueue_parse, get_queue
-from intake.reports.html import render_html
+from intake.reports.crops import evidence_crops
+from intake.reports.html import render_html, render_pdf
 from intake.settings import Settings
 from intake.storage import FileStore
 from validators.packs import UnknownRulePackError, load_pack
@@ -289,5 +291,21 @@ def history(dossier_id: str, settings: SettingsDep) -> dict:
 
 
 @router.get("/{dossier_id}/report.html", response_class=HTMLResponse)
-def report_html(dossier_id: str, session: SessionDep) -> HTMLResponse:
-    return HTMLResponse(render_html(_current_report(session, dossier_id)))
+def report_html(dossier_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """The report for people: verdict, checklist, findings by article with their evidence
+    (quote, file, page and a picture of the page region)."""
+    report = _current_report(session, dossier_id)
+    return HTMLResponse(render_html(report, evidence_crops(report, FileStore(settings.data_dir))))
+
+
+@router.get("/{dossier_id}/report.pdf")
+def report_pdf(dossier_id: str, session: SessionDep, settings: SettingsDep) -> Response:
+    """The same report as a PDF to download (CJK font embedded)."""
+    report = _current_report(session, dossier_id)
+    pdf = render_pdf(report, evidence_crops(report, FileStore(settings.data_dir)))
+    filename = quote(f"预审报告-{report.get('name') or dossier_id}.pdf")
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
+    )

@@ -1,14 +1,64 @@
-"""The report as a page people read (Chinese, self-contained, printable)."""
+"""The report as a page people read (Chinese, self-contained, printable), and as a PDF.
+
+A summary verdict, the checklist of article 17, then article by article every finding with
+its evidence: the value, the quote it was read from, file and page, and a picture of that
+part of the page with the box drawn (``crops``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from validators.checks import MATERIAL_NAMES
+from validators.checks import FIELD_NAMES, MATERIAL_NAMES
 
 STATUS_NAMES = {"pass": "符合", "fail": "不符合", "missing": "缺失", "review": "待人工审核"}
 FILE_STATES = {"queued": "排队中", "processing": "处理中", "done": "已完成", "failed": "失败"}
 KIND_NAMES = {"lease": "租赁合同", "property_certificate": "房产证/不动产权证书"}
+FIELD_LABELS = {
+    "applicant.name": "单位名称",
+    "applicant.credit_code": "统一社会信用代码",
+    "applicant.address": "注册地址",
+    "applicant.legal_representative": "法定代表人",
+    "applicant.established": "成立日期",
+    "finance.total_assets": "资产总额",
+    "finance.revenue": "营业收入",
+    "finance.service_revenue": "服务收入",
+    "finance.liabilities_and_equity": "负债和所有者权益总计",
+    "audit.period_end": "审计期末",
+    "audit.firm": "会计师事务所",
+    "audit.opinion": "审计意见",
+    "audit.report_number": "审计报告文号",
+    "premises.area_m2": "服务面积（平方米）",
+    "premises.address": "场所地址",
+    "premises.holder": "承租方/权利人",
+    "premises.lease_end": "租赁到期日",
+    "service.smes_served": "年服务中小企业数量",
+    "service.smes_served_by_year": "分年度服务企业数量",
+    "service.sme_revenue": "服务中小企业营业收入",
+    "service.satisfaction": "用户满意度",
+    "service.public_interest_share": "公益性服务占比",
+    "service.agencies_aggregated": "集聚服务机构数量",
+    "service.activities": "年服务活动次数",
+    "staff.service_staff": "服务人员数",
+    "staff.qualified_share": "专业人员占比",
+    "application.date": "申报日期",
+    **{k: v for k, v in FIELD_NAMES.items() if k.startswith("function.")},
+}
+OPINIONS = {"unqualified": "标准无保留意见", "qualified": "保留意见", "adverse": "否定意见",
+            "disclaimer": "无法表示意见"}  # fmt: skip
+MONEY_FIELDS = {"finance.total_assets", "finance.revenue", "finance.service_revenue",
+                "finance.liabilities_and_equity", "service.sme_revenue"}  # fmt: skip
+SHARE_FIELDS = {"service.satisfaction", "service.public_interest_share", "staff.qualified_share"}
+CHECKLIST = (
+    "application_report",
+    "business_licence",
+    "audit_report",
+    "service_evidence",
+    "premises_proof",
+    "qualification",
+    "authenticity_declaration",
+)
 
 
 def _env() -> Environment:
@@ -19,12 +69,92 @@ def _env() -> Environment:
         STATUS_NAMES=STATUS_NAMES,
         FILE_STATES=FILE_STATES,
         KIND_NAMES=KIND_NAMES,
+        FIELD_LABELS=FIELD_LABELS,
         MATERIAL_NAMES={**MATERIAL_NAMES, "other": "其他/未识别"},
     )
     return env
 
 
-def render_html(report: dict) -> str:
+def verdict(report: dict[str, Any]) -> dict[str, str]:
+    counts = report.get("summary", {}).get("findings", {})
+    fail, review, missing = counts.get("fail", 0), counts.get("review", 0), counts.get("missing", 0)
+    if fail:
+        return {"status": "fail", "title": f"有 {fail} 项不符合",
+                "text": "请先处理标为“不符合”的条款；其余待审核和缺失项见下文。"}  # fmt: skip
+    if missing:
+        return {"status": "missing", "title": f"有 {missing} 项缺少材料或数据",
+                "text": "请按各条说明补充材料后重新提交。"}  # fmt: skip
+    if review:
+        return {"status": "review", "title": f"未发现不符合项，{review} 项待人工审核",
+                "text": "评审人员请逐项核对标为“待人工审核”的条款。"}  # fmt: skip
+    return {"status": "pass", "title": "各项检查均符合", "text": "未发现不符合、缺失或待审核项。"}
+
+
+def _pages(material: dict[str, Any]) -> str:
+    first, last = material["pages"]
+    return (
+        f"{material['file']} 第{first}页"
+        if first == last
+        else f"{material['file']} 第{first}–{last}页"
+    )
+
+
+def _checklist(report: dict[str, Any]) -> list[dict[str, str]]:
+    rows = []
+    for kind in CHECKLIST:
+        spots = [_pages(m) for m in report.get("materials", []) if m["type"] == kind]
+        rows.append({"label": MATERIAL_NAMES.get(kind, kind), "where": "；".join(spots)})
+    return rows
+
+
+def _by_article(findings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        groups.setdefault(f.get("article") or "其他", []).append(f)
+    return list(groups.items())
+
+
+def render_html(
+    report: dict[str, Any], crops: dict[str, str] | None = None, for_print: bool = False
+) -> str:
+    crops = crops or {}
     order = {"fail": 0, "review": 1, "missing": 2, "pass": 3}
+
+    def evidence_of(finding: dict[str, Any]) -> list[dict[str, Any]]:
+        shown = []
+        for ref in finding.get("evidence", []):
+            name, _, index = ref.partition("#")
+            values = report.get("fields", {}).get(name)
+            if not values or not index.isdigit() or int(index) >= len(values):
+                continue
+            v = values[int(index)]
+            value = OPINIONS.get(v["value"], v["value"]) if name == "audit.opinion" else v["value"]
+            if isinstance(value, float) and name in MONEY_FIELDS:
+                value = f"{value:,.2f} 元"
+            elif isinstance(value, float) and name in SHARE_FIELDS:
+                value = f"{value:.1%}"
+            shown.append(
+                {**v, "label": FIELD_LABELS.get(name, name), "value": value, "crop": crops.get(ref)}
+            )
+        return shown
+
     findings = sorted(report["findings"], key=lambda f: order.get(f["status"], 9))
-    return _env().get_template("report.html").render(report=report, findings=findings)
+    template = _env().get_template("report.html")
+    return template.render(
+        report=report,
+        findings=findings,
+        verdict=verdict(report),
+        checklist=_checklist(report),
+        by_article=_by_article(report["findings"]),
+        evidence_of=evidence_of,
+        field_count=sum(len(v) for v in report.get("fields", {}).values()),
+        for_print=for_print,
+    )
+
+
+def render_pdf(report: dict[str, Any], crops: dict[str, str] | None = None) -> bytes:
+    """The same report as a PDF (WeasyPrint; the CJK font is embedded, so it prints the same
+    everywhere)."""
+    from weasyprint import HTML
+
+    return HTML(string=render_html(report, crops, for_print=True)).write_pdf()

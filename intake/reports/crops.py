@@ -1,0 +1,112 @@
+"""Pictures of the evidence: the part of a page a value was read from, with its box drawn,
+for the HTML and PDF reports (a reviewer sees the source without opening the file)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageOps
+
+from extractors.sniff import PDF
+from intake.storage import FileStore
+
+log = logging.getLogger(__name__)
+
+MAX_CROPS = 60
+WIDTH = 640  # px of the picture in the report
+MARGIN = 0.6  # of the box's height, around it
+CONTEXT = 3.0  # box heights of context above and below
+
+
+def evidence_crops(report: dict[str, Any], store: FileStore) -> dict[str, str]:
+    """``field#i`` → a PNG data URI of the page region that value was read from, for every
+    value a finding uses that has a box on a PDF page or a picture."""
+    shas = {f["file"]: f.get("sha256") for f in report.get("files", [])}
+    wanted: list[str] = []
+    for finding in report.get("findings", []):
+        for ref in finding.get("evidence", []):
+            if "#" in ref and not ref.startswith("materials#") and ref not in wanted:
+                wanted.append(ref)
+    crops: dict[str, str] = {}
+    for ref in wanted[:MAX_CROPS]:
+        name, _, index = ref.partition("#")
+        values = report.get("fields", {}).get(name, [])
+        if not index.isdigit() or int(index) >= len(values):
+            continue
+        value = values[int(index)]
+        sha = shas.get(value["file"])
+        if not value.get("bbox") or not sha or not value.get("page"):
+            continue
+        try:
+            picture = _crop(store, sha, value["page"], value["bbox"])
+        except Exception:  # a picture we cannot make is not a report we cannot make
+            log.warning("no crop for %s (%s p%s)", ref, value["file"], value["page"], exc_info=True)
+            continue
+        if picture is not None:
+            crops[ref] = picture
+    return crops
+
+
+def _crop(store: FileStore, sha: str, page: int, bbox: list[float]) -> str | None:
+    blob = store.blob_path(sha)
+    document = store.load_document(sha) if store.has_document(sha) else None
+    if document is None or page > len(document.pages):
+        return None
+    source = document.pages[page - 1]
+    if document.media_type == PDF:
+        image, scale = _pdf_page(blob, page, bbox, source.height)
+    elif document.media_type.startswith("image") or source.unit == "px":
+        image, scale = _picture(blob, page), 1.0
+    else:
+        return None  # DOCX: no geometry to show
+    if image is None:
+        return None
+    x0, y0, x1, y1 = (v * scale for v in bbox)
+    h = max(8.0, y1 - y0)
+    top = max(0, y0 - CONTEXT * h)
+    bottom = min(image.height, y1 + CONTEXT * h)
+    left = max(0, x0 - MARGIN * h * 4)
+    right = min(image.width, x1 + MARGIN * h * 4)
+    region = image.crop((int(left), int(top), int(right), int(bottom))).convert("RGB")
+    draw = ImageDraw.Draw(region)
+    pad = MARGIN * h / 2
+    draw.rectangle(
+        (x0 - left - pad, y0 - top - pad, x1 - left + pad, y1 - top + pad),
+        outline=(220, 38, 38),
+        width=max(2, int(h / 8)),
+    )
+    if region.width > WIDTH:
+        region = region.resize(
+            (WIDTH, max(1, round(region.height * WIDTH / region.width))), Image.Resampling.LANCZOS
+        )
+    out = io.BytesIO()
+    region.save(out, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def _pdf_page(blob: Path, page: int, bbox: list[float], height: float | None):
+    import pypdfium2 as pdfium
+
+    scale = 2.0  # 144 dpi: small print stays legible
+    pdf = pdfium.PdfDocument(str(blob))
+    try:
+        rendered = pdf[page - 1].render(scale=scale)
+        image = rendered.to_pil()
+        image.load()
+        rendered.close()
+    finally:
+        pdf.close()
+    return image, scale
+
+
+def _picture(blob: Path, page: int) -> Image.Image | None:
+    with Image.open(blob) as image:
+        for _ in range(page - 1):
+            image.seek(image.tell() + 1)
+        upright = ImageOps.exif_transpose(image)
+        upright.load()
+        return upright
