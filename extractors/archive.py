@@ -84,10 +84,10 @@ def expand_zip(archive: Path, dest: Path, limits: ArchiveLimits | None = None) -
                 raise UnsafeArchiveError(f"{name!r} is {info.file_size} bytes")
             if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
                 raise UnsafeArchiveError(f"{name!r} compression ratio too high")
-            target = dest.joinpath(*parts)
-            if not target.resolve().is_relative_to(dest.resolve()):
-                raise UnsafeArchiveError(f"{name!r} escapes the folder")
-            target.parent.mkdir(parents=True, exist_ok=True)
+            # Written under a plain numbered name: a member's own name may be anything a
+            # file system refuses (300 characters, odd scripts); it is kept in Member.name.
+            dest.mkdir(parents=True, exist_ok=True)
+            target = dest / f"member-{len(written):05d}"
             total += _copy_bounded(zf, info, target, limits, total)
             written.append(Member(name=rel, path=target))
         return written

@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     IMAGE_TOO_LARGE = "image_too_large"
     TOO_MANY_PAGES = "too_many_pages"
     UNSAFE_ARCHIVE = "unsafe_archive"
+    BOMB = "bomb"
     OCR_FAILED = "ocr_failed"
     INTERNAL = "internal"
 
@@ -92,3 +93,11 @@ class InternalParseError(InputFileError):
 
     code = ErrorCode.INTERNAL
     message = "处理该文件时发生内部错误，我们已记录，请稍后重试或联系管理员"
+
+
+class DecompressionBombError(InputFileError):
+    """Content that expands far beyond any real document (a PDF stream or a DOCX part of
+    gigabytes): refused before it is expanded."""
+
+    code = ErrorCode.BOMB
+    message = "文件内容解压后异常庞大（疑似恶意构造），已拒绝处理；请上传由办公软件正常导出的文件"

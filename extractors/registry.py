@@ -43,7 +43,9 @@ class ParseOptions:
     ocr_dpi: int = 200
     ocr_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     max_pages: int = 1000
+    max_frames: int = 50  # pictures in one image file (TIFF, GIF)
     max_image_pixels: int = 64_000_000
+    max_expanded_bytes: int = 512 << 20  # a PDF's streams or a DOCX's parts, expanded
     progress: Progress = _no_progress
 
     def engine_for(self, pages: int) -> OcrEngine:

@@ -75,4 +75,8 @@ def _sniff_zip(path: Path) -> str:
             "xlsx",
             message=_HINTS["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
         )
+    if "ppt/presentation.xml" in names:
+        raise UnsupportedTypeError("pptx", message="这是 PowerPoint 文件，请另存为 PDF 后上传")
+    if "[Content_Types].xml" in names:
+        return DOCX  # an Office package without its document: the DOCX parser says so
     return ZIP

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from extractors.archive import expand_zip
-from extractors.errors import InputFileError
+from extractors.errors import InputFileError, UnsafeArchiveError
 from extractors.sniff import ZIP, sniff
 from intake.models import Dossier, DossierFile, DossierState, FileState, Report
 from intake.settings import Settings
@@ -68,6 +68,7 @@ def _add_stored(
     name: str,
     sha: str,
     size: int,
+    depth: int = 0,
 ) -> list[DossierFile]:
     blob = store.blob_path(sha)
     try:
@@ -76,19 +77,29 @@ def _add_stored(
         media_type = None  # the parse job will report the reason
     if media_type != ZIP:
         return [_add_row(session, dossier, name, sha256=sha, size=size, media_type=media_type)]
+    if depth > MAX_NESTING:
+        nested = UnsafeArchiveError(
+            "archive nested too deep",
+            message="压缩包里又套了多层压缩包，请解压后直接上传其中的文件",
+        )
+        return [_add_failed(session, dossier, name, nested, sha256=sha, size=size)]
     scratch = store.scratch_dir()
     try:
         members = expand_zip(blob, scratch, settings.archive_limits())
         added: list[DossierFile] = []
         prefix = _common_folder([m.name for m in members])
         for member in members:
-            member_name = member.name[len(prefix) :]
+            member_name = clean_name(member.name[len(prefix) :])
             try:
                 m_sha, m_size = store.put_path(member.path, settings.max_upload_bytes)
             except InputFileError as exc:
                 added.append(_add_failed(session, dossier, member_name, exc))
                 continue
-            added.extend(_add_stored(session, store, settings, dossier, member_name, m_sha, m_size))
+            added.extend(
+                _add_stored(
+                    session, store, settings, dossier, member_name, m_sha, m_size, depth + 1
+                )
+            )
         if not added:
             added.append(
                 _add_row(
@@ -144,10 +155,21 @@ def _add_row(session: Session, dossier: Dossier, name: str, **kw) -> DossierFile
     return row
 
 
+MAX_NAME = 240
+MAX_NESTING = 1  # a zip inside the uploaded zip is expanded; one inside that is refused
+
+
 def clean_name(name: str) -> str:
-    """A display name for an upload: a relative "/"-path with no empty or dot parts."""
+    """A display name for an upload: a relative "/"-path with no empty or dot parts, no
+    control characters, and at most MAX_NAME characters (the extension kept)."""
+    name = "".join(ch for ch in name if ch.isprintable())
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-    return "/".join(parts) or "未命名文件"
+    name = "/".join(parts) or "未命名文件"
+    if len(name) > MAX_NAME:
+        _, dot, ext = name.rpartition(".")
+        ext = dot + ext if dot and len(ext) <= 8 else ""
+        name = name[: MAX_NAME - len(ext) - 1] + "…" + ext
+    return name
 
 
 def unique_name(name: str, taken: set[str]) -> str:

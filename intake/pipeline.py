@@ -45,8 +45,8 @@ def process_file(settings: Settings, file_id: str, progress: Progress | None = N
         row = session.get(DossierFile, file_id)
         if row is None:
             raise LookupError(f"no dossier file {file_id}")
-        if row.state == FileState.FAILED and not row.sha256:
-            return row.state  # failed at upload (empty, too large): nothing to parse
+        if row.state == FileState.FAILED:
+            return row.state  # failed at upload (empty, too large, an unsafe archive)
         sha = row.sha256
         row.state = FileState.PROCESSING
         row.progress = "parsing"

@@ -37,8 +37,11 @@ class Settings(BaseSettings):
     ocr_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
 
     max_upload_bytes: int = 200 << 20
+    max_request_bytes: int = 1 << 30  # one upload request (many files), refused at the door
     max_pages: int = 1000
+    max_frames: int = 50
     max_image_pixels: int = 64_000_000
+    max_expanded_bytes: int = 512 << 20
     max_archive_members: int = 500
     max_archive_bytes: int = 1 << 30
 
@@ -68,7 +71,9 @@ class Settings(BaseSettings):
             ocr_dpi=self.ocr_dpi,
             ocr_workers=self.ocr_workers,
             max_pages=self.max_pages,
+            max_frames=self.max_frames,
             max_image_pixels=self.max_image_pixels,
+            max_expanded_bytes=self.max_expanded_bytes,
         )
         if progress is not None:
             options.progress = progress

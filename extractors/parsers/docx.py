@@ -16,6 +16,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from lxml import etree
 
+from extractors.bombs import check_zip_parts
 from extractors.errors import CorruptFileError, TooManyPagesError
 from extractors.model import Block, Document, Line, Origin, Page, Table
 from extractors.registry import ParseOptions
@@ -34,6 +35,7 @@ class DocxParser:
         return 10 if media_type == DOCX else 0
 
     def parse(self, path: Path, options: ParseOptions) -> Document:
+        check_zip_parts(path, options.max_expanded_bytes)
         try:
             document = docx.Document(str(path))
         except (
@@ -42,6 +44,8 @@ class DocxParser:
             KeyError,
             etree.XMLSyntaxError,
             ValueError,
+            AttributeError,  # python-docx on a malformed [Content_Types].xml
+            TypeError,
         ) as exc:
             raise CorruptFileError(f"docx: {exc}") from exc
         builder = _PageBuilder(options.max_pages)

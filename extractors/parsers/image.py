@@ -72,8 +72,12 @@ def _frames(path: Path, options: ParseOptions, tmp: Path):
             if width * height > options.max_image_pixels:
                 raise ImageTooLargeError(f"{width}x{height} px")
             for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
-                if number > options.max_pages:
-                    raise TooManyPagesError(f"more than {options.max_pages} frames")
+                if number > min(options.max_pages, options.max_frames):
+                    raise TooManyPagesError(
+                        f"more than {options.max_frames} frames",
+                        message=f"图片文件包含的页（帧）过多（超过 {options.max_frames} 页），"
+                        "请把扫描件导出为 PDF 后上传",
+                    )
                 try:
                     rotation = _ROTATION.get(frame.getexif().get(_ORIENTATION, 1), 0)
                     upright = ImageOps.exif_transpose(frame)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from extractors.bombs import check_pdf
 from extractors.errors import CorruptFileError, EncryptedFileError, TooManyPagesError
 from extractors.marks import find_seals, to_page
 from extractors.model import Block, Document, Line, Mark, Origin, Page, Table, Word
@@ -34,6 +35,7 @@ class PdfParser:
         return 10 if media_type == PDF else 0
 
     def parse(self, path: Path, options: ParseOptions) -> Document:
+        check_pdf(path, options.max_expanded_bytes)
         pdf = _open(path)
         try:
             count = len(pdf)
@@ -44,8 +46,13 @@ class PdfParser:
             pages: dict[int, Page] = {}
             to_ocr: list[int] = []
             ruled: list[int] = []
+            broken: list[int] = []
             for index in range(count):
-                page = pdf[index]
+                try:
+                    page = pdf[index]
+                except pdfium.PdfiumError:  # a page tree that loops, a missing page object
+                    broken.append(index + 1)
+                    continue
                 try:
                     parsed, rules = _text_page(page, index + 1)
                 finally:
@@ -57,7 +64,10 @@ class PdfParser:
                     if rules >= MIN_RULES_FOR_TABLE:
                         ruled.append(index)
                 options.progress("parsing", index + 1, count)
+            if len(broken) == count:
+                raise CorruptFileError(f"no page can be loaded ({count} declared)")
             warnings = _add_tables(path, pages, ruled)
+            warnings += [f"第 {n} 页无法读取，已跳过" for n in broken]
             if to_ocr:
                 for page in _ocr_pages(pdf, to_ocr, options):
                     pages[page.number] = page

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from intake.api.limits import RequestSizeLimit
 from intake.db import migrate
 from intake.settings import Settings, get_settings
 from validators.packs import UnknownRulePackError
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(dossiers.router)
+    app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
 
     @app.exception_handler(UnknownRulePackError)
     async def unknown_pack(_: Request, exc: UnknownRulePackError) -> JSONResponse:

@@ -125,8 +125,17 @@ def create(
 def upload(
     dossier_id: str, files: list[UploadFile], session: SessionDep, settings: SettingsDep
 ) -> UploadResult | JSONResponse:
-    """Upload one or many files (a ZIP is expanded); each is queued for parsing."""
+    """Upload one or many files (a ZIP is expanded); each is queued for parsing. A file over
+    the size limit is refused with 413 before anything is stored."""
     dossier = _load(session, dossier_id)
+    for upload_file in files:
+        if upload_file.size is not None and upload_file.size > settings.max_upload_bytes:
+            limit = settings.max_upload_bytes / (1 << 20)
+            raise HTTPException(
+                status_code=413,
+                detail=f"文件“{upload_file.filename}”过大（单个文件最多 {limit:.0f} MB），"
+                "未保存任何文件；请压缩扫描件（如降低分辨率）或拆分后重新上传",
+            )
     store = FileStore(settings.data_dir)
     added: list[DossierFile] = []
     for upload_file in files:
