@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 BBox = tuple[float, float, float, float]
 
-MODEL_VERSION = 4  # 2: Page.marks (red seals); 3: OCR without table rules; 4: nor seals
+MODEL_VERSION = 5  # 2: seals (marks); 3: OCR without table rules; 4: nor seals; 5: form tables only
 
 
 class Origin(StrEnum):

@@ -232,8 +232,41 @@ def worker(burst: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.db_url)
     cue_book()  # spaCy and the cue matchers, built once here and shared by forked jobs
+    _reconcile_every(settings, 60.0)
     queue = get_queue(settings)
-    Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+    Worker(
+        [queue], connection=queue.connection, job_monitoring_interval=settings.worker_heartbeat
+    ).work(burst=burst, with_scheduler=True)
+
+
+def _reconcile_every(settings, seconds: float) -> None:
+    """Reconcile now, then every ``seconds`` in a daemon thread of the worker's parent."""
+    import threading
+
+    from intake.reconcile import reconcile as run
+
+    def loop() -> None:
+        while True:
+            try:
+                run(settings)
+            except Exception:  # never let the reconciler take the worker down
+                logging.getLogger(__name__).exception("reconcile failed")
+            stop.wait(seconds)
+
+    stop = threading.Event()
+    threading.Thread(target=loop, name="reconcile", daemon=True).start()
+
+
+@main.command()
+def reconcile() -> None:
+    """Queue again the files the database says are owed work and Redis has no job for."""
+    from intake.db import migrate
+    from intake.reconcile import reconcile as run
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    again = run(settings)
+    console.print(f"重新排队的文件：{len(again)} 个")
 
 
 @main.command()

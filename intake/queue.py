@@ -23,13 +23,15 @@ def get_queue(settings: Settings) -> Queue:
     )
 
 
-def enqueue_parse(queue: Queue, file_id: str) -> str:
+def enqueue_parse(queue: Queue, file_id: str, attempt: int = 0) -> str:
+    """Queue a file's parse job; ``attempt`` > 0 for a job the reconciler puts back (a new
+    id: the lost one may still be in a registry)."""
     from worker.jobs import on_parse_failure, parse_file_job
 
     job = queue.enqueue_call(
         parse_file_job,
         args=(file_id,),
-        job_id=f"parse-{file_id}",
+        job_id=f"parse-{file_id}" + (f"-r{attempt}" if attempt else ""),
         retry=Retry(max=2, interval=[10, 60]),
         on_failure=Callback(on_parse_failure),
         result_ttl=3600,

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     max_archive_members: int = 500
     max_archive_bytes: int = 1 << 30
 
+    worker_heartbeat: int = 30  # seconds between a busy worker's heartbeats
     job_timeout: int = 3600  # seconds for one file's parse job (a 200-page scan)
 
     @property

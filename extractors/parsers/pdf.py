@@ -61,7 +61,7 @@ class PdfParser:
                     to_ocr.append(index)
                 else:
                     pages[index + 1] = parsed
-                    if rules >= MIN_RULES_FOR_TABLE:
+                    if rules >= MIN_RULES_FOR_TABLE and _form_like(parsed):
                         ruled.append(index)
                 options.progress("parsing", index + 1, count)
             if len(broken) == count:
@@ -79,6 +79,21 @@ class PdfParser:
             pages=[pages[n] for n in sorted(pages)],
             warnings=warnings,
         )
+
+
+# Labels of the forms whose tables extraction reads cell by cell (基本情况表, 推荐表). A
+# ruled page with three of them is a form; a statement or an annual report's table is not,
+# and pdfplumber's table finder (~0.3 s a dense page) is not run on it.
+FORM_LABELS = (
+    "单位名称", "统一社会信用代码", "法定代表人", "成立时间", "成立日期", "注册地址", "单位地址",
+    "联系人", "资产总额", "资产合计", "营业收入", "服务场地面积", "服务人员", "满意度", "公益性",
+    "集聚服务机构", "推荐单位", "平台名称", "运营单位", "单位性质",
+)  # fmt: skip
+
+
+def _form_like(page: Page) -> bool:
+    text = "".join(line.text for line in page.lines).replace(" ", "")
+    return sum(label in text for label in FORM_LABELS) >= 3
 
 
 def _open(path: Path) -> pdfium.PdfDocument:

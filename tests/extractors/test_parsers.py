@@ -17,6 +17,7 @@ from extractors.model import Document, Origin
 from extractors.registry import parse_file
 from extractors.sniff import DOCX, PDF, PNG, sniff
 from extractors.text import compact
+from tests.fixtures import factory
 
 
 def test_sniff_uses_content_not_name(samples):
@@ -33,9 +34,21 @@ def test_text_pdf_words_boxes_and_table(samples, options):
     x0, y0, x1, y1 = first.lines[0].bbox
     assert 0 <= x0 < x1 <= first.width and 0 <= y0 < y1 < first.height / 4  # near the top
     assert "注册会计师" in compact(first.text)
-    tables = doc.pages[1].tables
-    assert len(tables) == 1
-    assert tables[0].rows[1] == ["资产总计", "1,234,567.89", "1,000,000.00"]
+    # A statement's ruled table is read as lines (its rows), not through pdfplumber: the
+    # table finder runs only on form pages (three form labels or more).
+    assert doc.pages[1].tables == []
+    assert "资产总计 1,234,567.89 1,000,000.00" in doc.pages[1].text
+
+
+def test_a_form_table_is_read_cell_by_cell(tmp_path, options):
+    form = [
+        ["单位名称", "西安测试有限公司", "统一社会信用代码", "91610131MA6TXK1U2Y"],
+        ["法定代表人", "王五", "成立时间", "2013年4月18日"],
+        ["资产总额（元）", "3,265,000.00", "服务人员数（人）", "26"],
+    ]
+    pdf = factory.text_pdf(tmp_path / "form.pdf", [["基本情况表"]], table=form)
+    (table,) = parse_file(pdf, options).pages[0].tables
+    assert table.rows[0] == form[0] and table.rows[2][1] == "3,265,000.00"
 
 
 def test_scanned_pdf_is_ocrd_page_by_page(samples, options):
