@@ -37,12 +37,12 @@ def _inflated(body: bytes, budget: int) -> int:
     size = 0
     pending = body
     try:
-        while pending and size <= budget:
+        while pending and size <= budget and not inflater.eof:
             out = inflater.decompress(pending, CHUNK)
             size += len(out)
+            if not out and inflater.unconsumed_tail == pending:
+                break  # no progress: a damaged or truncated stream
             pending = inflater.unconsumed_tail
-            if not out and not pending:
-                break
     except zlib.error:
         return size  # a damaged stream: pdfium decides what to make of it
     return size
