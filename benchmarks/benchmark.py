@@ -149,9 +149,9 @@ def ocr(folder: Path, pages: int) -> None:
     bare = time.perf_counter() - start
     results = {}
     for label, engine, workers in (
-        ("service, figure pass off", TesseractEngine(digits=False), 1),
-        ("service, figure pass on", TesseractEngine(digits=True), 1),
-        ("service, figure pass on, 2 workers", TesseractEngine(digits=True), 2),
+        ("service (default settings)", TesseractEngine(), 1),
+        ("service, 2 workers", TesseractEngine(), 2),
+        ("service with the figure pass (INTAKE_OCR_DIGITS)", TesseractEngine(digits=True), 1),
     ):
         start = time.perf_counter()
         parse_file(scan, ParseOptions(ocr=engine, ocr_workers=workers))
@@ -160,8 +160,8 @@ def ocr(folder: Path, pages: int) -> None:
     print(f"| tesseract CLI alone, one at a time | {bare:.1f} | {pages / bare:.2f} | — |")
     for label, took in results.items():
         print(f"| {label} | {took:.1f} | {pages / took:.2f} | {100 * (took / bare - 1):+.0f} % |")
-    one = results["service, figure pass on"]
-    two = results["service, figure pass on, 2 workers"]
+    one = results["service (default settings)"]
+    two = results["service, 2 workers"]
     print(f"Speed-up with 2 workers: {one / two:.2f}×")
 
 

@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 
 BBox = tuple[float, float, float, float]
 
-MODEL_VERSION = 5  # 2: seals (marks); 3: OCR without table rules; 4: nor seals; 5: form tables only
+# 2: seals; 3: OCR without table rules; 4: nor seal ink; 5: form tables only; 6: rule check
+MODEL_VERSION = 6
 
 
 class Origin(StrEnum):

@@ -294,7 +294,7 @@ ENGINES = ("auto", "rapidocr", "tesseract")
 
 
 def engines(
-    name: str, lang: str, psm: int, timeout: float, digits: bool = True
+    name: str, lang: str, psm: int, timeout: float, digits: bool = False
 ) -> tuple[OcrEngine, OcrEngine]:
     """The engines a setting names: (for pictures and short scans, for long scans).
 
@@ -320,7 +320,7 @@ def rapidocr_available() -> bool:
     return importlib.util.find_spec("rapidocr_onnxruntime") is not None
 
 
-def engine(name: str, lang: str, psm: int, timeout: float, digits: bool = True) -> OcrEngine:
+def engine(name: str, lang: str, psm: int, timeout: float, digits: bool = False) -> OcrEngine:
     """The engine a setting names for pictures and short scans."""
     return engines(name, lang, psm, timeout, digits)[0]
 
