@@ -56,7 +56,7 @@ class TesseractEngine:
     lang: str = "chi_sim+eng"
     psm: int = 4  # one column of variable sizes: psm 3 dropped large titles such as 营业执照
     timeout: float = 120.0
-    digits: bool = True  # re-read figures with a pass made for digits
+    digits: bool = False  # re-read figures with a digits-only pass (INTAKE_OCR_DIGITS)
     name: str = "tesseract"
 
     def read(self, image: Path, width: int, height: int) -> OcrResult:
