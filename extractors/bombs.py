@@ -9,7 +9,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from extractors.errors import CorruptFileError, DecompressionBombError
+from extractors.errors import CorruptFileError, DecompressionBombError, EncryptedFileError
 
 _STREAM = re.compile(rb"stream\r?\n")
 CHUNK = 1 << 20
@@ -21,9 +21,15 @@ def check_pdf(path: Path, limit: int) -> None:
     data = path.read_bytes()
     total = 0
     for m in _STREAM.finditer(data):
-        head = data[max(0, m.start() - 512) : m.start()]
-        if b"FlateDecode" not in head and b"/Fl" not in head:
+        if data[max(0, m.start() - 3) : m.start()] == b"end":
+            continue  # "endstream"
+        head = data[max(0, m.start() - 4096) : m.start()]
+        head = head[head.rfind(b"obj") :]  # this object's dictionary
+        layers = head.count(b"FlateDecode") + head.count(b"/Fl ") + head.count(b"/Fl]")
+        if layers == 0:
             continue
+        if layers > 1:  # Flate over Flate multiplies the ratio: no producer needs it
+            raise DecompressionBombError("a stream compressed twice over")
         end = data.find(b"endstream", m.end())
         body = data[m.end() : end if end != -1 else len(data)]
         total += _inflated(body, limit - total)
@@ -68,5 +74,7 @@ def check_zip_parts(path: Path, limit: int, max_ratio: int = 200) -> None:
                         total += len(chunk)
                         if total > limit:
                             raise DecompressionBombError("docx parts expand past the limit")
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError, zlib.error, EOFError, OSError) as exc:
         raise CorruptFileError(f"docx: {exc}") from exc
+    except RuntimeError as exc:  # an encrypted member
+        raise EncryptedFileError(f"docx: {exc}") from exc

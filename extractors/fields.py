@@ -664,11 +664,17 @@ _REPORT_NO = re.compile(
     r"[\u4e00-\u9fffA-Za-z]{0,12}(?:专审字|审字|审|专审|验字)[\[(〔【]?\s*\d{4}\s*[\])〕】]?\s*第?\s*[A-Za-z0-9\-]+\s*号"
 )
 _OPINIONS = (
-    ("disclaimer", re.compile(r"无法表示意见|不发表审计意见")),
-    ("adverse", re.compile(r"否定意见|未能在所有重大方面")),
-    ("qualified", re.compile(r"保留意见|除.{1,40}(?:的影响|可能产生的影响)外")),
-    ("unqualified", re.compile(r"在所有重大方面.{0,40}公允反映|标准无保留意见|无保留意见")),
+    ("disclaimer", re.compile(r"我们不对.{0,20}发表审计意见|(?<![或、])无法表示意见(?!的情形)")),
+    ("adverse", re.compile(r"(?<![、或])否定意见(?!、|或)|未能在所有重大方面")),
+    (
+        "qualified",
+        re.compile(r"(?<![无非])保留意见(?!、|或)|除.{1,40}(?:的影响|可能产生的影响)外"),
+    ),
+    ("unqualified", re.compile(r"在所有重大方面.{0,40}公允反映|(?<!非)无保留意见")),
 )
+# The opinion is stated between the report's start and 形成…意见的基础; what follows
+# (the auditor's responsibilities: "…应当发表非无保留意见") is boilerplate.
+_OPINION_END = re.compile(r"形成.{0,8}意见的基础|二、|管理层")
 # An OCR'd opinion may lose 公允反映; "in all material respects" with no qualification,
 # adverse or disclaimer wording is still an unqualified opinion, read less surely.
 _UNQUALIFIED_WEAK = re.compile(r"在所有重大方面|一、审计意见")
@@ -730,6 +736,9 @@ def _opinion(pages: list[PageText]) -> list[FieldValue]:
         if "我们审计了" not in pt.text and "我们认为" not in pt.text:
             continue
         body = pt.text.replace("\n", "")
+        start = max(0, body.find("我们审计了") - 30)  # the heading (一、保留意见) just before
+        end = _OPINION_END.search(body, start + 10)
+        body = body[start : end.start() if end else len(body)]
         for kind, pattern in _OPINIONS:
             m = pattern.search(body)
             if m:
@@ -831,7 +840,10 @@ def _row_figures(row: str, ocr: bool) -> list[tuple[float, str | None, float]]:
         if amount is not None:
             figures.append(amount)
         elif not ocr and ("," in token or "." in token):
-            figures.append((float(token.replace(",", "")), None, 1.0))
+            try:
+                figures.append((float(token.replace(",", "")), None, 1.0))
+            except ValueError:  # a note reference (注5.1.2), not an amount
+                continue
     return figures
 
 

@@ -9,6 +9,7 @@ numerals and 大写 amounts go through cn2an; everything else is a small regular
 from __future__ import annotations
 
 import calendar
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -60,15 +61,19 @@ def _number(text: str, start: int) -> tuple[float, int, int] | None:
     grouped = _GROUPED.match(text, start)
     if grouped:
         raw = grouped.group(0)
-        return float(raw.replace(",", "")), start, grouped.end()
+        value = float(raw.replace(",", ""))
+        return (value, start, grouped.end()) if math.isfinite(value) and len(raw) < 30 else None
     m = re.compile(r"-?" + _DIGITS).match(text, start)
     if not m:
         return None
     raw = m.group(0).replace(",", "").replace("，", "")
+    if len(raw) > 20:  # no document prints a figure of more than twenty digits
+        return None
     try:
-        return float(raw), start, m.end()
+        value = float(raw)
     except ValueError:
         return None
+    return (value, start, m.end()) if math.isfinite(value) else None
 
 
 def _chinese_number(text: str, start: int) -> tuple[float, int, int] | None:
@@ -77,9 +82,10 @@ def _chinese_number(text: str, start: int) -> tuple[float, int, int] | None:
         return None
     raw = m.group(0)
     try:
-        return float(cn2an.cn2an(raw, "smart")), start, m.end()
-    except (ValueError, KeyError, IndexError):
+        value = float(cn2an.cn2an(raw, "smart"))
+    except (ValueError, KeyError, IndexError, OverflowError):
         return None
+    return (value, start, m.end()) if math.isfinite(value) else None
 
 
 def parse_number(text: str, start: int = 0) -> Parsed | None:

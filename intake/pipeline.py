@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from extractors.errors import InputFileError, InternalParseError
 from extractors.model import MODEL_VERSION
@@ -182,7 +183,22 @@ def build_report(
 ) -> dict:
     """(Re)build and store the dossier's report from the stored parses, with the reviewers'
     corrections and acceptances applied: no file is parsed or OCR'd again. Every build is
-    kept as a numbered version, with why it was built."""
+    kept as a numbered version, with why it was built. Two builds at once (two workers
+    finishing a dossier's last files, a review during a build) race for the next version
+    number: the loser builds again on top of the winner's."""
+    for attempt in range(3):
+        try:
+            return _build_report(settings, dossier_id, rule_pack, reason, actor)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            log.info("report of %s built concurrently; building again", dossier_id)
+    raise AssertionError("unreachable")
+
+
+def _build_report(
+    settings: Settings, dossier_id: str, rule_pack: str | None, reason: str, actor: str | None
+) -> dict:
     store = FileStore(settings.data_dir)
     with session_scope(settings.db_url) as session:
         dossier = session.get(Dossier, dossier_id)

@@ -4,6 +4,7 @@ parses, and the new report is kept as the next version."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any
@@ -16,13 +17,22 @@ from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, Re
 from intake.pipeline import build_report
 from intake.settings import Settings
 
-MONEY = {"finance.total_assets", "finance.revenue", "finance.service_revenue",
-         "finance.liabilities_and_equity", "service.sme_revenue"}  # fmt: skip
-NUMBERS = MONEY | {"premises.area_m2", "service.satisfaction", "service.public_interest_share",
-                   "staff.qualified_share"}  # fmt: skip
-COUNTS = {"service.smes_served", "service.agencies_aggregated", "staff.service_staff"}
-DATES = {"applicant.established", "audit.period_end", "premises.lease_end", "application.date"}
-SHARES = {"service.satisfaction", "service.public_interest_share", "staff.qualified_share"}
+
+def _kinds() -> dict[str, str]:
+    """Each field's value type, from the label rules (``fields.toml``) and the readers."""
+    from extractors.fields import label_book
+
+    kinds = {rule.field: rule.parse for rule in label_book().rules}
+    kinds.update(
+        {
+            "finance.total_assets": "money",
+            "finance.revenue": "money",
+            "finance.liabilities_and_equity": "money",
+            "audit.period_end": "date",
+            "premises.lease_end": "date",
+        }
+    )
+    return kinds
 
 
 class ReviewError(ValueError):
@@ -36,26 +46,30 @@ def record(session: Session, dossier_id: str | None, actor: str, action: str, **
 
 def coerce(field: str, value: Any) -> Any:
     """A corrected value in the contract's units, or ReviewError."""
+    kind = _kinds().get(field)
     try:
-        if field in COUNTS:
+        if kind in ("count", "money", "area", "share"):
             number = float(value)
-            if number != int(number) or number < 0:
+            if not math.isfinite(number) or number < 0:
                 raise ValueError
-            return int(number)
-        if field in NUMBERS:
-            number = float(value)
-            if field in SHARES and not 0 <= number <= 1:
+            if kind == "count":
+                if number != int(number):
+                    raise ValueError
+                return int(number)
+            if kind == "share" and not 0 <= number <= 1:
                 raise ReviewError(f"{field} 是比例，请填写 0 到 1 之间的小数（如 0.85）")
             return number
-        if field in DATES:
+        if kind == "date":
             if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                 raise ValueError
             date.fromisoformat(value)
             return value
     except ReviewError:
         raise
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ReviewError(f"“{value}”不是 {field} 的有效取值") from exc
+    if isinstance(value, int | float) and kind is None:
+        return value
     if not isinstance(value, str) or not value.strip():
         raise ReviewError(f"{field} 的更正值不能为空")
     return value.strip()

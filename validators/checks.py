@@ -29,6 +29,10 @@ MATERIAL_NAMES = {
 }
 
 
+OPINIONS = {"unqualified": "标准无保留意见", "qualified": "保留意见", "adverse": "否定意见",
+            "disclaimer": "无法表示意见"}  # fmt: skip
+
+
 def where(v: FieldValue) -> str:
     return f"{v.file} 第{v.page}页"
 
@@ -334,7 +338,7 @@ def audit_opinion(facts: Facts, field: str) -> Outcome:
     a = _first(facts, field)
     if a is None:
         return Outcome(Status.MISSING)
-    ctx = {"value": a[1].value, "where": where(a[1])}
+    ctx = {"value": OPINIONS.get(a[1].value, a[1].value), "where": where(a[1])}
     ok = a[1].value == "unqualified" and a[1].confidence >= LOW_CONFIDENCE
     return Outcome(Status.PASS if ok else Status.REVIEW, [a[0]], ctx)
 
@@ -497,21 +501,17 @@ def sealed(facts: Facts, materials: list[str]) -> Outcome:
         if not mine:
             continue
         span = [
-            pages[(m.file, n)]
+            (m.file, pages[(m.file, n)])
             for m in mine
             for n in range(m.pages[0], m.pages[1] + 1)
             if (m.file, n) in pages
         ]
         label = MATERIAL_NAMES.get(kind, kind)
-        if any(mark.kind == "red_seal" for p in span for mark in p.marks):
-            first = next(
-                (m.file, p.number)
-                for m in mine
-                for p in span
-                if any(k.kind == "red_seal" for k in p.marks)
-            )
-            seen.append(f"{label}（{first[0]} 第{first[1]}页）")
-        elif any(p.origin == "ocr" or p.images for p in span):
+        sealed_on = [(f, p) for f, p in span if any(k.kind == "red_seal" for k in p.marks)]
+        if sealed_on:
+            file, page = sealed_on[0]
+            seen.append(f"{label}（{file} 第{page.number}页）")
+        elif any(p.origin == "ocr" or p.images for _, p in span):
             missing.append(f"{label}（{material_where(mine[0])}）")
         else:
             unknown.append(f"{label}（{material_where(mine[0])}，电子文档）")

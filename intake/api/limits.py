@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import json
 
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised inside the body read: FastAPI lets an HTTPException through (it turns others
+    into a 400), and answers it with its status and detail."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=too_large_message(limit))
 
 
 def too_large_message(limit: int) -> str:
@@ -40,7 +45,7 @@ class RequestSizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    raise _TooLarge(self.limit)
             return message
 
         async def watched(message: Message) -> None:

@@ -68,10 +68,11 @@ def apply_corrections(
         t = review.target
         note = f"评审人员 {review.actor} 更正：{review.comment}"
         values = fields.setdefault(t["field"], [])
-        for v in values:
+        for i, v in enumerate(values):
             if v.file == t.get("file") and v.page == t.get("page") and v.value == t.get("old"):
                 v.note = f"{note}（原读取：{v.value}）"
                 v.value, v.origin, v.confidence = t["value"], "reviewer", 1.0
+                values.insert(0, values.pop(i))  # the checks judge on the first value
                 break
         else:
             material = next(
@@ -82,7 +83,8 @@ def apply_corrections(
                 ),
                 None,
             )
-            values.append(
+            values.insert(
+                0,
                 FieldValue(
                     field=t["field"],
                     value=t["value"],
@@ -93,7 +95,7 @@ def apply_corrections(
                     material=material,
                     note=note,
                     origin="reviewer",
-                )
+                ),
             )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from extractors.sniff import PDF
 from intake.storage import FileStore
 
 log = logging.getLogger(__name__)
+_PDFIUM = threading.Lock()
 
 MAX_CROPS = 60
 WIDTH = 640  # px of the picture in the report
@@ -92,14 +94,15 @@ def _pdf_page(blob: Path, page: int, bbox: list[float], height: float | None):
     import pypdfium2 as pdfium
 
     scale = 2.0  # 144 dpi: small print stays legible
-    pdf = pdfium.PdfDocument(str(blob))
-    try:
-        rendered = pdf[page - 1].render(scale=scale)
-        image = rendered.to_pil()
-        image.load()
-        rendered.close()
-    finally:
-        pdf.close()
+    with _PDFIUM:  # PDFium must not be entered from two threads (the API's threadpool)
+        pdf = pdfium.PdfDocument(str(blob))
+        try:
+            rendered = pdf[page - 1].render(scale=scale)
+            image = rendered.to_pil()
+            image.load()
+            rendered.close()
+        finally:
+            pdf.close()
     return image, scale
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from validators.checks import FIELD_NAMES, MATERIAL_NAMES
+from validators.checks import FIELD_NAMES, MATERIAL_NAMES, OPINIONS
 
 STATUS_NAMES = {"pass": "符合", "fail": "不符合", "missing": "缺失", "review": "待人工审核"}
 FILE_STATES = {"queued": "排队中", "processing": "处理中", "done": "已完成", "failed": "失败"}
@@ -45,8 +45,6 @@ FIELD_LABELS = {
     "application.date": "申报日期",
     **{k: v for k, v in FIELD_NAMES.items() if k.startswith("function.")},
 }
-OPINIONS = {"unqualified": "标准无保留意见", "qualified": "保留意见", "adverse": "否定意见",
-            "disclaimer": "无法表示意见"}  # fmt: skip
 MONEY_FIELDS = {"finance.total_assets", "finance.revenue", "finance.service_revenue",
                 "finance.liabilities_and_equity", "service.sme_revenue"}  # fmt: skip
 SHARE_FIELDS = {"service.satisfaction", "service.public_interest_share", "staff.qualified_share"}
@@ -70,6 +68,7 @@ def _env() -> Environment:
         FILE_STATES=FILE_STATES,
         KIND_NAMES=KIND_NAMES,
         FIELD_LABELS=FIELD_LABELS,
+        OPINIONS=OPINIONS,
         MATERIAL_NAMES={**MATERIAL_NAMES, "other": "其他/未识别"},
     )
     return env

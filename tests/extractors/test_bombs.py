@@ -45,3 +45,23 @@ def test_a_bomb_is_refused(tmp_path):
     with pytest.raises(DecompressionBombError) as refused:
         check_pdf(path, 1 << 20)
     assert refused.value.code == "bomb" and "解压" in refused.value.message
+
+
+def test_flate_over_flate_is_refused(tmp_path):
+    inner = zlib.compress(b"0 " * 1000)
+    data = zlib.compress(inner)
+    pdf = _stream_pdf(data).replace(b"/Filter /FlateDecode", b"/Filter [/FlateDecode /FlateDecode]")
+    path = tmp_path / "twice.pdf"
+    path.write_bytes(pdf)
+    with pytest.raises(DecompressionBombError):
+        check_pdf(path, 1 << 20)
+
+
+def test_a_padded_stream_dictionary_is_still_seen(tmp_path):
+    pdf = _stream_pdf(hostile._deflated(8 << 20)).replace(
+        b"/Filter /FlateDecode", b"/Filter /FlateDecode /Padding (" + b"x" * 2000 + b")"
+    )
+    path = tmp_path / "padded.pdf"
+    path.write_bytes(pdf)
+    with pytest.raises(DecompressionBombError):
+        check_pdf(path, 1 << 20)

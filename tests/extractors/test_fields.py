@@ -316,3 +316,31 @@ def test_an_ocr_near_miss_of_the_known_name_is_doubted():
     fields = extract_fields([("a.pdf", typed), ("q.jpg", scanned)], materials)
     doubted = next(v for v in fields["applicant.name"] if v.value == misread)
     assert doubted.confidence < 0.9 and NAME in doubted.note
+
+
+def test_the_boilerplate_about_modified_opinions_is_not_the_opinion():
+    fields = _in_memory(
+        [[
+            "审计报告", "一、审计意见", "我们审计了某公司财务报表。",
+            "我们认为，后附的财务报表在所有重大方面按照企业会计准则的规定编制，公允反映了财务状况。",
+            "二、形成审计意见的基础", "……如果披露不充分，我们应当发表非无保留意见。",
+        ]],
+        origin="text",
+    )  # fmt: skip
+    assert values(fields, "audit.opinion") == ["unqualified"]
+
+
+def test_a_note_reference_in_a_statement_row_is_not_a_figure():
+    fields = _in_memory(
+        [["资产负债表", "项目 附注 期末余额 期初余额", "资产总计 注5.1.2 1,000.00 900.00"]],
+        origin="text",
+    )
+    assert values(fields, "finance.total_assets") == [1000.0]
+
+
+def test_absurdly_long_numbers_are_not_values():
+    fields = _in_memory(
+        [["服务人员数：" + "9" * 400 + "人", "资产总额：" + "9" * 400 + "元"]],
+        origin="text", material="application_report",
+    )  # fmt: skip
+    assert "staff.service_staff" not in fields and "finance.total_assets" not in fields

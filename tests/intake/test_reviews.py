@@ -101,3 +101,25 @@ def test_reviews_of_an_unknown_dossier_are_404(client_and_dossier):
     body = {"criterion": "x", "comment": "y", "actor": "z"}
     assert client.post("/api/dossiers/nope/acceptances", json=body).status_code == 404
     assert client.get("/api/dossiers/nope/history").status_code == 404
+
+
+def test_a_value_the_service_did_not_read_decides_once_supplied(client_and_dossier):
+    client, dossier_id = client_and_dossier
+    before = client.get(f"/api/dossiers/{dossier_id}/report").json()
+    assert _finding(before, "12.5.service_staff")["status"] == "pass"  # docx: 26人
+    answer = client.post(
+        f"/api/dossiers/{dossier_id}/corrections",
+        json={"field": "staff.service_staff", "value": 8, "comment": "花名册仅8人", "actor": "甲"},
+    )
+    assert answer.status_code == 201
+    assert _finding(answer.json(), "12.5.service_staff")["status"] == "fail"
+
+
+@pytest.mark.parametrize("value", ["1e999", "nan", "-5"])
+def test_non_numbers_are_refused(client_and_dossier, value):
+    client, dossier_id = client_and_dossier
+    answer = client.post(
+        f"/api/dossiers/{dossier_id}/corrections",
+        json={"field": "finance.total_assets", "value": value, "comment": "x", "actor": "甲"},
+    )
+    assert answer.status_code == 422

@@ -74,3 +74,27 @@ def test_a_three_hundred_character_name_is_shortened(limited):
     assert answer.status_code == 202, answer.text
     (stored,) = answer.json()["files"]
     assert len(stored["file"]) <= 240 and stored["file"].endswith(".pdf")
+
+
+def test_a_chunked_upload_past_the_limit_is_413_too(limited):
+    client = TestClient(create_app(limited))
+    dossier_id = _dossier(client)
+    boundary = "x" * 16
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+
+    def body():  # no Content-Length: sent in chunks
+        yield head
+        for _ in range(40):
+            yield b"0" * 10_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    answer = client.post(
+        f"/api/dossiers/{dossier_id}/files",
+        content=body(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert answer.status_code == 413 and "分批上传" in answer.json()["detail"]
+    assert _stored(limited) == []
