@@ -24,7 +24,7 @@ import tomllib
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from itertools import pairwise
 from typing import Any
@@ -133,12 +133,19 @@ class PageText:
         in the next line? (DOCX paragraphs are whole; a licence's short rows do not wrap.)"""
         if self.page.origin == Origin.DOCX:
             return False
-        rights = [ln.bbox[2] for ln in self.lines if ln.bbox]
         line = self.lines[self.line_at(offset)] if self.lines else None
-        if not rights or line is None or not line.bbox:
+        if self._margin is None or line is None or not line.bbox:
             return True
-        left = min(ln.bbox[0] for ln in self.lines if ln.bbox)
-        return line.bbox[2] >= left + 0.85 * (max(rights) - left)
+        return line.bbox[2] >= self._margin
+
+    @cached_property
+    def _margin(self) -> float | None:
+        """Where a line that runs to the right margin ends (computed once per page)."""
+        boxes = [ln.bbox for ln in self.lines if ln.bbox]
+        if not boxes:
+            return None
+        left = min(b[0] for b in boxes)
+        return left + 0.85 * (max(b[2] for b in boxes) - left)
 
     def line_at(self, offset: int) -> int:
         return max(0, bisect_right(self.starts, offset) - 1)
