@@ -238,11 +238,10 @@ def parse_area(text: str, start: int = 0, unit: str | None = None) -> Parsed | N
     """Square metres from 256.5平方米 / 256.5㎡ / 256.5m² / 256.5 m2 / 256.5平米. A label
     that carries the unit (面积（m²）) lets a bare number through."""
     text = fold(text)
-    at = skip_filler(text, start)
-    found = _number(text, at) or _chinese_number(text, at)
+    found = parse_number(text, start)
     if found is None:
         return None
-    value, s, e = found
+    value, s, e = found.value, found.start, found.end
     m = _AREA_UNIT.match(text, e)
     if m:
         return Parsed(value, s, m.end(), m.group(1))
@@ -259,11 +258,10 @@ _COUNT_UNIT = re.compile(r"\s*(人次|家|人|个|名|场次|场|期|次|户|位
 def parse_count(text: str, start: int = 0, unit: str | None = None) -> Parsed | None:
     """An integer from 274家 / 13人 / 三十六家 / a bare 274 when the label gave the unit."""
     text = fold(text)
-    at = skip_filler(text, start)
-    found = _number(text, at) or _chinese_number(text, at)
+    found = parse_number(text, start)
     if found is None:
         return None
-    value, s, e = found
+    value, s, e = found.value, found.start, found.end
     if value != int(value) or value < 0:
         return None
     m = _COUNT_UNIT.match(text, e)
