@@ -34,6 +34,7 @@ def evidence_crops(report: dict[str, Any], store: FileStore) -> dict[str, str]:
             if "#" in ref and not ref.startswith("materials#") and ref not in wanted:
                 wanted.append(ref)
     crops: dict[str, str] = {}
+    pages = _Pages(store)  # each document loaded and each page rendered once per report
     for ref in wanted[:MAX_CROPS]:
         name, _, index = ref.partition("#")
         values = report.get("fields", {}).get(name, [])
@@ -44,7 +45,7 @@ def evidence_crops(report: dict[str, Any], store: FileStore) -> dict[str, str]:
         if not value.get("bbox") or not sha or not value.get("page"):
             continue
         try:
-            picture = _crop(store, sha, value["page"], value["bbox"])
+            picture = _crop(pages, sha, value["page"], value["bbox"])
         except Exception:  # a picture we cannot make is not a report we cannot make
             log.warning("no crop for %s (%s p%s)", ref, value["file"], value["page"], exc_info=True)
             continue
@@ -53,18 +54,36 @@ def evidence_crops(report: dict[str, Any], store: FileStore) -> dict[str, str]:
     return crops
 
 
-def _crop(store: FileStore, sha: str, page: int, bbox: list[float]) -> str | None:
-    blob = store.blob_path(sha)
-    document = store.load_document(sha) if store.has_document(sha) else None
-    if document is None or page > len(document.pages):
-        return None
-    source = document.pages[page - 1]
-    if document.media_type == PDF:
-        image, scale = _pdf_page(blob, page, bbox, source.height)
-    elif document.media_type.startswith("image") or source.unit == "px":
-        image, scale = _picture(blob, page), 1.0
-    else:
-        return None  # DOCX: no geometry to show
+class _Pages:
+    """Page pictures for one report's crops: a document's JSON is read once, a page is
+    rendered once, however many values it holds."""
+
+    def __init__(self, store: FileStore) -> None:
+        self.store = store
+        self.documents: dict[str, Any] = {}
+        self.images: dict[tuple[str, int], tuple[Image.Image | None, float]] = {}
+
+    def get(self, sha: str, page: int) -> tuple[Image.Image | None, float]:
+        if (sha, page) in self.images:
+            return self.images[(sha, page)]
+        if sha not in self.documents:
+            has = self.store.has_document(sha)
+            self.documents[sha] = self.store.load_document(sha) if has else None
+        document = self.documents[sha]
+        blob = self.store.blob_path(sha)
+        found: tuple[Image.Image | None, float] = (None, 1.0)
+        if document is not None and page <= len(document.pages):
+            source = document.pages[page - 1]
+            if document.media_type == PDF:
+                found = _pdf_page(blob, page)
+            elif document.media_type.startswith("image") or source.unit == "px":
+                found = (_picture(blob, page), 1.0)  # DOCX: no geometry to show
+        self.images[(sha, page)] = found
+        return found
+
+
+def _crop(pages: _Pages, sha: str, page: int, bbox: list[float]) -> str | None:
+    image, scale = pages.get(sha, page)
     if image is None:
         return None
     x0, y0, x1, y1 = (v * scale for v in bbox)
@@ -90,7 +109,7 @@ def _crop(store: FileStore, sha: str, page: int, bbox: list[float]) -> str | Non
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def _pdf_page(blob: Path, page: int, bbox: list[float], height: float | None):
+def _pdf_page(blob: Path, page: int) -> tuple[Image.Image, float]:
     import pypdfium2 as pdfium
 
     scale = 2.0  # 144 dpi: small print stays legible
