@@ -567,6 +567,14 @@ def _confidence(ev: PageEvidence, kind: str, book: CueBook) -> float:
     return round(min(0.99, strength * lead), 2)
 
 
+def material_at(materials: list[Material], file: str, page: int) -> str | None:
+    """The type of the material that holds ``file``'s page ``page`` (None: no material)."""
+    for m in materials:
+        if m.file == file and m.pages[0] <= page <= m.pages[1]:
+            return m.type
+    return None
+
+
 def low_confidence(materials: list[Material]) -> list[Material]:
     limit = cue_book().scoring["low_confidence"]
     return [m for m in materials if m.confidence < limit or (m.type == OTHER and not m.explicit)]

@@ -30,7 +30,7 @@ from itertools import pairwise
 from typing import Any
 
 from extractors import credit_code
-from extractors.classify import Material
+from extractors.classify import Material, material_at
 from extractors.model import BBox, Document, Line, Origin, Page, Word
 from extractors.normalize import (
     Parsed,
@@ -492,7 +492,7 @@ def extract_fields(
     documents: list[tuple[str, Document]], materials: list[Material]
 ) -> dict[str, list[FieldValue]]:
     pages = [
-        PageText.of(name, page, _material_of(materials, name, page.number))
+        PageText.of(name, page, material_at(materials, name, page.number))
         for name, document in documents
         for page in document.pages
     ]
@@ -509,13 +509,6 @@ def extract_fields(
     found.extend(_name_occurrences(pages, found))
     _doubt_near_misses(found)
     return _collect(found)
-
-
-def _material_of(materials: list[Material], name: str, page: int) -> str | None:
-    for m in materials:
-        if m.file == name and m.pages[0] <= page <= m.pages[1]:
-            return m.type
-    return None
 
 
 # A figure the application plans rather than reports (新增集聚服务机构5家以上).

@@ -13,7 +13,7 @@ from datetime import date
 from itertools import pairwise
 
 from extractors import credit_code
-from extractors.classify import OTHER, Material
+from extractors.classify import OTHER, Material, material_at
 from extractors.fields import FieldValue
 from validators.engine import LOW_CONFIDENCE, Facts, Outcome, Status
 
@@ -446,15 +446,7 @@ def _pages_mentioning(facts: Facts, keywords: list[str], materials: list[str]) -
     spots = []
     for name, document in facts.documents:
         for page in document.pages:
-            kind = next(
-                (
-                    m.type
-                    for m in facts.materials
-                    if m.file == name and m.pages[0] <= page.number <= m.pages[1]
-                ),
-                None,
-            )
-            if kind not in materials:
+            if material_at(facts.materials, name, page.number) not in materials:
                 continue
             text = compact(page.text)
             hits = [k for k in keywords if compact(k) in text]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from extractors.classify import Material, classify_documents
+from extractors.classify import Material, classify_documents, material_at
 from extractors.fields import FieldValue, extract_fields
 from extractors.model import Document
 from intake.models import Dossier, DossierFile, FileState, Review, ReviewAction, utcnow
@@ -75,14 +75,7 @@ def apply_corrections(
                 values.insert(0, values.pop(i))  # the checks judge on the first value
                 break
         else:
-            material = next(
-                (
-                    m.type
-                    for m in materials
-                    if m.file == t.get("file") and m.pages[0] <= (t.get("page") or 0) <= m.pages[1]
-                ),
-                None,
-            )
+            material = material_at(materials, t.get("file") or "", t.get("page") or 0)
             values.insert(
                 0,
                 FieldValue(
