@@ -356,6 +356,23 @@ def _phrase_start() -> re.Pattern[str]:
 
 
 @cache
+def field_kinds() -> dict[str, str]:
+    """Each field's value type (money, area, share, count, date, name …), from the label
+    rules and the readers that have no label rule."""
+    kinds = {rule.field: rule.parse for rule in label_book().rules}
+    kinds.update(
+        {
+            "finance.total_assets": "money",
+            "finance.revenue": "money",
+            "finance.liabilities_and_equity": "money",
+            "audit.period_end": "date",
+            "premises.lease_end": "date",
+        }
+    )
+    return kinds
+
+
+@cache
 def label_book() -> LabelBook:
     data = resources.files("extractors").joinpath("data/fields.toml").read_text("utf-8")
     try:

@@ -12,27 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from extractors.fields import field_kinds
 from intake.db import session_scope
 from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, ReviewAction
 from intake.pipeline import build_report
 from intake.settings import Settings
-
-
-def _kinds() -> dict[str, str]:
-    """Each field's value type, from the label rules (``fields.toml``) and the readers."""
-    from extractors.fields import label_book
-
-    kinds = {rule.field: rule.parse for rule in label_book().rules}
-    kinds.update(
-        {
-            "finance.total_assets": "money",
-            "finance.revenue": "money",
-            "finance.liabilities_and_equity": "money",
-            "audit.period_end": "date",
-            "premises.lease_end": "date",
-        }
-    )
-    return kinds
 
 
 class ReviewError(ValueError):
@@ -46,7 +30,7 @@ def record(session: Session, dossier_id: str | None, actor: str, action: str, **
 
 def coerce(field: str, value: Any) -> Any:
     """A corrected value in the contract's units, or ReviewError."""
-    kind = _kinds().get(field)
+    kind = field_kinds().get(field)
     try:
         if kind in ("count", "money", "area", "share"):
             number = float(value)

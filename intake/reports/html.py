@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from extractors.fields import field_kinds
 from validators.checks import FIELD_NAMES, MATERIAL_NAMES, OPINIONS
 
 STATUS_NAMES = {"pass": "符合", "fail": "不符合", "missing": "缺失", "review": "待人工审核"}
@@ -45,9 +46,6 @@ FIELD_LABELS = {
     "application.date": "申报日期",
     **{k: v for k, v in FIELD_NAMES.items() if k.startswith("function.")},
 }
-MONEY_FIELDS = {"finance.total_assets", "finance.revenue", "finance.service_revenue",
-                "finance.liabilities_and_equity", "service.sme_revenue"}  # fmt: skip
-SHARE_FIELDS = {"service.satisfaction", "service.public_interest_share", "staff.qualified_share"}
 CHECKLIST = (
     "application_report",
     "business_licence",
@@ -128,9 +126,10 @@ def render_html(
                 continue
             v = values[int(index)]
             value = OPINIONS.get(v["value"], v["value"]) if name == "audit.opinion" else v["value"]
-            if isinstance(value, float) and name in MONEY_FIELDS:
+            kind = field_kinds().get(name)
+            if isinstance(value, float) and kind == "money":
                 value = f"{value:,.2f} 元"
-            elif isinstance(value, float) and name in SHARE_FIELDS:
+            elif isinstance(value, float) and kind == "share":
                 value = f"{value:.1%}"
             shown.append(
                 {**v, "label": FIELD_LABELS.get(name, name), "value": value, "crop": crops.get(ref)}
