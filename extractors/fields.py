@@ -23,10 +23,10 @@ import re
 import tomllib
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from importlib import resources
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Any
 
 from extractors import credit_code
@@ -45,6 +45,7 @@ from extractors.normalize import (
     skip_filler,
 )
 from extractors.ocr import join_words, union
+from extractors.text import gapped_pattern, keep_longest, misread_limit
 
 GAP = "…"
 GAP_MAX = 10
@@ -154,17 +155,7 @@ class PageText:
         """Text, box and confidence of the lines a span touches."""
         first, last = self.line_at(start), self.line_at(max(start, end - 1))
         lines = self.lines[first : last + 1]
-        boxes = [ln.bbox for ln in lines if ln.bbox]
-        bbox = (
-            (
-                min(b[0] for b in boxes),
-                min(b[1] for b in boxes),
-                max(b[2] for b in boxes),
-                max(b[3] for b in boxes),
-            )
-            if boxes
-            else None
-        )
+        bbox = union(ln.bbox for ln in lines)
         text = " ".join(ln.text.strip() for ln in lines)
         return text, bbox, self.confidence(lines)
 
@@ -277,13 +268,7 @@ class LabelBook:
                 if key not in self._rules:
                     self._rules[key] = []
                     if GAP in key:
-                        pattern: list[dict[str, Any]] = []
-                        for i, part in enumerate(key.split(GAP)):
-                            if i:
-                                gap = {"ORTH": {"NOT_IN": ["\n"]}, "OP": f"{{0,{GAP_MAX}}}"}
-                                pattern.append(gap)
-                            pattern.extend({"ORTH": ch} for ch in part)
-                        self.gapped.add(key, [pattern])
+                        self.gapped.add(key, [gapped_pattern(key, GAP, GAP_MAX)])
                     else:
                         self.phrases.add(key, [self.nlp.make_doc(key)])
                 self._rules[key].append((rule, label))
@@ -307,14 +292,8 @@ class LabelBook:
                 for rule, _ in self._rules[self.nlp.vocab.strings[match_id]]:
                     if rule.materials is None or material in rule.materials:
                         found.append((rule, span.start_char, span.end_char))
-        found.sort(key=lambda h: (h[1] - h[2], h[1]))
-        kept: list[tuple[Rule, int, int]] = []
-        for hit in found:
-            if any(
-                hit[1] < k[2] and k[1] < hit[2] and (k[1], k[2]) != (hit[1], hit[2]) for k in kept
-            ):
-                continue
-            kept.append(hit)
+        found.sort(key=lambda h: h[1])  # equal lengths stay in reading order
+        kept = keep_longest(found, lambda h: (h[1], h[2]))
         kept.sort(key=lambda h: h[1])
         return kept
 
@@ -973,7 +952,7 @@ def _doubt_near_misses(found: list[FieldValue]) -> None:
             if v.field != name or v.origin != str(Origin.OCR) or v.value == known:
                 continue
             distance = Levenshtein.distance(v.value, known)
-            if 0 < distance <= (2 if len(known) >= 10 else 1):
+            if 0 < distance <= misread_limit(len(known)):
                 v.confidence = round(min(v.confidence, 0.75), 3)
                 v.note = f"与其他材料中的“{known}”相差{distance}个字，可能是识别误差，请核对"
 
@@ -1018,10 +997,9 @@ def _address_occurrences(pages: list[PageText], found: list[FieldValue]) -> list
             continue
         if pt.material not in ("business_licence", "qualification", "audit_report"):
             continue
-        compacted = PageText.of(pt.file, pt.page, pt.material)
-        lines = compacted.text.replace(" ", "").split("\n")
-        compacted.text = "\n".join(lines)
-        compacted.starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
+        lines = pt.text.replace(" ", "").split("\n")
+        starts = list(accumulate((len(x) + 1 for x in lines[:-1]), initial=0))
+        compacted = replace(pt, text="\n".join(lines), starts=starts)
         out.extend(_fuzzy_occurrence(compacted, "applicant.address", address))
     return out
 
@@ -1031,7 +1009,7 @@ def _fuzzy_occurrence(pt: PageText, name: str, wanted: str) -> list[FieldValue]:
     read as 汪 or 注): reported as the known spelling, less surely, with what OCR saw."""
     from rapidfuzz import fuzz
 
-    wrong = 1 if len(wanted) < 10 else 2
+    wrong = misread_limit(len(wanted))
     need = 100.0 * (1 - wrong / len(wanted)) - 0.01
     for i, line in enumerate(pt.text.split("\n")):
         if len(line) < len(wanted) - 1:

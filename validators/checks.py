@@ -15,6 +15,7 @@ from itertools import pairwise
 from extractors import credit_code
 from extractors.classify import OTHER, Material, material_at
 from extractors.fields import FieldValue
+from extractors.text import misread_limit
 from validators.engine import LOW_CONFIDENCE, Facts, Outcome, Status
 
 MATERIAL_NAMES = {
@@ -204,7 +205,7 @@ def same_name(a: FieldValue, b: FieldValue) -> tuple[bool, str | None]:
         from rapidfuzz.distance import Levenshtein
 
         distance = Levenshtein.distance(x, y)
-        if distance <= (2 if min(len(x), len(y)) >= 10 else 1):
+        if distance <= misread_limit(min(len(x), len(y))):
             ocr = a if a.origin == "ocr" else b
             return True, f"{where(ocr)}识别为“{ocr.value}”，相差{distance}个字，按识别误差处理"
     return False, None
