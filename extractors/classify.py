@@ -30,7 +30,7 @@ from pathlib import PurePath
 from typing import Any
 
 from extractors.model import Document, Origin, Page
-from extractors.text import compact
+from extractors.text import compact, gapped_pattern, keep_longest
 
 OTHER = "other"
 GAP = "…"
@@ -138,12 +138,7 @@ class CueBook:
         if key not in self._cues:
             self._cues[key] = []
             if GAP in key:
-                pattern: list[dict[str, Any]] = []
-                for i, part in enumerate(key.split(GAP)):
-                    if i:
-                        pattern.append({"ORTH": {"NOT_IN": ["\n"]}, "OP": f"{{0,{GAP_MAX}}}"})
-                    pattern.extend({"ORTH": ch} for ch in part)
-                self.gapped.add(key, [pattern])
+                self.gapped.add(key, [gapped_pattern(key, GAP, GAP_MAX)])
             else:
                 self.phrases.add(key, [self.nlp.make_doc(key)])
         self._cues[key].append(cue)
@@ -321,19 +316,11 @@ def page_evidence(
 def _longest(hits: list[Hit]) -> list[Hit]:
     """Of overlapping cues of one type and role family, keep the longest (示范平台申请报告,
     not also 申请报告; 服务人员数, not also 服务人员)."""
-    kept: list[Hit] = []
-    taken: dict[tuple[str, bool, bool], list[tuple[int, int]]] = {}
-    for hit in sorted(hits, key=lambda h: h.start - h.end):
-        family = (hit.cue.type, hit.cue.is_title, hit.cue.role == "kind")
-        spans = taken.setdefault(family, [])
-        if any(
-            hit.start < end and start < hit.end and (start, end) != (hit.start, hit.end)
-            for start, end in spans
-        ):
-            continue
-        spans.append((hit.start, hit.end))
-        kept.append(hit)
-    return kept
+    return keep_longest(
+        hits,
+        lambda h: (h.start, h.end),
+        lambda h: (h.cue.type, h.cue.is_title, h.cue.role == "kind"),
+    )
 
 
 def _in_title_zone(hit: Hit, lines: list[_Line], offsets: list[int]) -> bool:
@@ -344,11 +331,23 @@ def _in_title_zone(hit: Hit, lines: list[_Line], offsets: list[int]) -> bool:
     covered = lines[first : last + 1]
     if not all(ln.head for ln in covered):
         return False
-    length = sum(len(ln.text) for ln in covered)
-    if hit.end == offsets[last] + len(lines[last].text) and length <= 40:
-        return True  # 关于…的专项审计报告: a Chinese title ends with what the document is
-    share = (hit.end - hit.start) / length
-    if any(ln.prominent for ln in covered) and (share >= 0.15 or length <= 20):
+    return _title_like(
+        hit.end - hit.start,
+        sum(len(ln.text) for ln in covered),
+        hit.end == offsets[last] + len(lines[last].text),
+        any(ln.prominent for ln in covered),
+    )
+
+
+def _title_like(span: int, length: int, ends_line: bool, prominent: bool) -> bool:
+    """Whether a title cue of ``span`` characters in a line of ``length`` reads as the
+    line's title: it ends a short line (关于…的专项审计报告: a Chinese title ends with what
+    the document is), or makes up a good part of it, or of a line set larger than the body.
+    Exact and OCR-tolerant matches are judged alike."""
+    if ends_line and length <= 40:
+        return True
+    share = span / length
+    if prominent and (share >= 0.15 or length <= 20):
         return True
     return share >= 0.3
 
@@ -370,7 +369,8 @@ def _fuzzy_titles(evidence: PageEvidence, lines: list[_Line], book: CueBook) -> 
             if aligned is None or aligned.src_end - aligned.src_start != len(key):
                 continue
             span = aligned.dest_end - aligned.dest_start
-            if not (ln.prominent or span >= 0.3 * len(ln.text)):
+            ends = aligned.dest_end >= len(ln.text)
+            if not _title_like(span, len(ln.text), ends, ln.prominent):
                 continue
             for cue in cues:
                 if not cue.is_title:

@@ -376,3 +376,20 @@ def test_a_red_seal_speaks_where_the_text_is_poor():
     poor.marks = [Mark(kind="red_seal", bbox=(380, 600, 500, 720), conf=0.9)]
     material = classify_documents([("x.jpg", document([poor]))])[0]
     assert material.type == "authenticity_declaration" and "图像:红色印章" in material.cues
+
+
+def test_a_title_quoted_mid_sentence_on_a_scan_does_not_split_a_report():
+    # OCR reads 审计报告。 near 审计报告书; in the middle of a sentence it is no title,
+    # even where OCR set the line larger than the rest.
+    opinion = page(1, ONE_PAGE["audit_report"], origin="ocr")
+    later = page(
+        2,
+        [
+            "我们的目标是对财务报表整体是否不存在重大错报获取合理保证，并出具包含审计意见的审计报告。合理保证",
+            "是高水平的保证。",
+            "注册会计师",
+        ],
+        origin="ocr",
+    )  # first line set as large as a title
+    materials = classify_documents([("scan.pdf", document([opinion, later]))])
+    assert kinds_of(materials) == [("audit_report", (1, 2))]
