@@ -30,10 +30,10 @@ from pathlib import PurePath
 from typing import Any
 
 from extractors.model import Document, Origin, Page
-from extractors.text import compact, gapped_pattern, keep_longest
+from extractors.phrases import GAP, PhraseIndex
+from extractors.text import compact, keep_longest
 
 OTHER = "other"
-GAP = "…"
 GAP_MAX = 4
 ROLES = ("starts", "sections", "strong", "weak")
 TYPE_KEYS = {"label", "split", "kinds", "images", *ROLES}
@@ -86,15 +86,9 @@ class CueBook:
     """The cue data, compiled once per process into spaCy matchers."""
 
     def __init__(self, table: dict[str, Any]) -> None:
-        import spacy
-        from spacy.matcher import Matcher, PhraseMatcher
-
         self.scoring = _scoring(table.pop("scoring", {}))
         self.types: dict[str, dict[str, Any]] = {}
-        self.nlp = spacy.blank("zh")  # character segmentation: no model to download
-        self.phrases = PhraseMatcher(self.nlp.vocab, attr="ORTH")
-        self.gapped = Matcher(self.nlp.vocab)
-        self._cues: dict[str, list[Cue]] = {}
+        self.index: PhraseIndex[Cue] = PhraseIndex(GAP_MAX)
         self.images: dict[str, list[str]] = {}  # mark kind → material types it speaks for
         for kind, spec in table.items():
             if not isinstance(spec, dict):
@@ -124,35 +118,20 @@ class CueBook:
                     self._add(Cue(kind, "kind", text, sub))
         self.titles = {
             key: cues
-            for key, cues in self._cues.items()
+            for key, cues in self.index.entries.items()
             if GAP not in key and len(key) >= 4 and any(c.is_title for c in cues)
         }
         self.strong = {
             key: cues
-            for key, cues in self._cues.items()
+            for key, cues in self.index.entries.items()
             if GAP not in key and len(key) >= 5 and any(c.role == "strong" for c in cues)
         }
 
     def _add(self, cue: Cue) -> None:
-        key = GAP.join(compact(part) for part in cue.text.split(GAP))
-        if key not in self._cues:
-            self._cues[key] = []
-            if GAP in key:
-                self.gapped.add(key, [gapped_pattern(key, GAP, GAP_MAX)])
-            else:
-                self.phrases.add(key, [self.nlp.make_doc(key)])
-        self._cues[key].append(cue)
+        self.index.add(GAP.join(compact(part) for part in cue.text.split(GAP)), cue)
 
     def hits(self, text: str) -> list[Hit]:
-        doc = self.nlp.make_doc(text)
-        found: list[Hit] = []
-        for matcher in (self.phrases, self.gapped):
-            for match_id, start, end in matcher(doc):
-                key = self.nlp.vocab.strings[match_id]
-                span = doc[start:end]
-                for cue in self._cues[key]:
-                    found.append(Hit(cue, span.start_char, span.end_char))
-        return found
+        return [Hit(cue, start, end) for cue, start, end in self.index.find(text)]
 
 
 def _scoring(spec: dict[str, Any]) -> dict[str, float]:

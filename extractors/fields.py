@@ -45,9 +45,9 @@ from extractors.normalize import (
     skip_filler,
 )
 from extractors.ocr import join_words, union
-from extractors.text import gapped_pattern, keep_longest, misread_limit
+from extractors.phrases import GAP, PhraseIndex
+from extractors.text import keep_longest, misread_limit
 
-GAP = "…"
 GAP_MAX = 10
 PARSERS = ("money", "area", "share", "count", "date", "name", "person", "address", "code", "text")
 
@@ -254,44 +254,24 @@ class LabelBook:
     """The label data compiled into spaCy matchers (once per process)."""
 
     def __init__(self, rules: list[Rule]) -> None:
-        import spacy
-        from spacy.matcher import Matcher, PhraseMatcher
-
         self.rules = rules
-        self.nlp = spacy.blank("zh")
-        self.phrases = PhraseMatcher(self.nlp.vocab, attr="ORTH")
-        self.gapped = Matcher(self.nlp.vocab)
-        self._rules: dict[str, list[tuple[Rule, str]]] = {}
+        self.index: PhraseIndex[Rule] = PhraseIndex(GAP_MAX)
         for rule in rules:
             for label in rule.labels:
-                key = GAP.join(norm_line(part) for part in label.split(GAP))
-                if key not in self._rules:
-                    self._rules[key] = []
-                    if GAP in key:
-                        self.gapped.add(key, [gapped_pattern(key, GAP, GAP_MAX)])
-                    else:
-                        self.phrases.add(key, [self.nlp.make_doc(key)])
-                self._rules[key].append((rule, label))
+                self.index.add(GAP.join(norm_line(part) for part in label.split(GAP)), rule)
 
     def starts_with_label(self, text: str) -> bool:
         """Does ``text`` begin with any field's label or any classification phrase (the
         next row of a form: 经营范围, 服务范围, 发证机关 …)?"""
-        head = text[:24]
-        doc = self.nlp.make_doc(head)
-        if any(start == 0 for _, start, _ in self.phrases(doc)):
-            return True
-        return bool(_phrase_start().match(head))
+        return self.index.starts_with(text) or bool(_phrase_start().match(text[:24]))
 
     def hits(self, text: str, material: str | None) -> list[tuple[Rule, int, int]]:
         """Label matches (rule, start, end) in ``text``, longest first where they overlap."""
-        doc = self.nlp.make_doc(text)
-        found: list[tuple[Rule, int, int]] = []
-        for matcher in (self.phrases, self.gapped):
-            for match_id, start, end in matcher(doc):
-                span = doc[start:end]
-                for rule, _ in self._rules[self.nlp.vocab.strings[match_id]]:
-                    if rule.materials is None or material in rule.materials:
-                        found.append((rule, span.start_char, span.end_char))
+        found = [
+            hit
+            for hit in self.index.find(text)
+            if hit[0].materials is None or material in hit[0].materials
+        ]
         found.sort(key=lambda h: h[1])  # equal lengths stay in reading order
         kept = keep_longest(found, lambda h: (h[1], h[2]))
         kept.sort(key=lambda h: h[1])
@@ -328,7 +308,7 @@ def _rules_from(table: dict[str, Any]) -> list[Rule]:
 def _phrase_start() -> re.Pattern[str]:
     from extractors.classify import cue_book
 
-    phrases = {key for key in cue_book()._cues if GAP not in key and len(key) >= 2}
+    phrases = {key for key in cue_book().index.entries if GAP not in key and len(key) >= 2}
     phrases |= {"服务范围", "经营范围", "业务范围", "许可范围", "类型", "注册资本", "有效期"}
     ordered = sorted(phrases, key=len, reverse=True)
     return re.compile("|".join(re.escape(p) for p in ordered))

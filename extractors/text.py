@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 _SPACES = re.compile(r"\s+")
 
@@ -14,18 +14,6 @@ def compact(text: str) -> str:
     """NFKC (full-width → half-width) and no whitespace: letter-spaced titles such as
     "审 计 报 告" and OCR's spaces between Han characters match their plain spelling."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", text))
-
-
-def gapped_pattern(key: str, gap: str, most: int) -> list[dict[str, Any]]:
-    """A spaCy ``Matcher`` pattern for a cue written with gaps (真实性…声明 with gap "…"):
-    each character matched as a token (blank ``zh`` splits into characters), each gap up to
-    ``most`` tokens of the same line."""
-    pattern: list[dict[str, Any]] = []
-    for i, part in enumerate(key.split(gap)):
-        if i:
-            pattern.append({"ORTH": {"NOT_IN": ["\n"]}, "OP": f"{{0,{most}}}"})
-        pattern.extend({"ORTH": ch} for ch in part)
-    return pattern
 
 
 T = TypeVar("T")
