@@ -33,11 +33,15 @@ def reconcile(settings: Settings) -> list[str]:
     # A worker is alive while it keeps its heartbeat; a killed one's key lingers in Redis
     # for minutes, its heartbeat stops at once.
     stale = utcnow() - timedelta(seconds=3 * settings.worker_heartbeat + 5)
-    workers = {
-        w.name: w
-        for w in Worker.all(connection=connection)
-        if w.last_heartbeat is not None and _aware(w.last_heartbeat) > stale
-    }
+    try:
+        workers = {
+            w.name: w
+            for w in Worker.all(connection=connection)
+            if w.last_heartbeat is not None and _aware(w.last_heartbeat) > stale
+        }
+    except RedisError:
+        log.warning("reconcile: Redis unavailable, will try again")
+        return []  # nothing can be queued now; the files stay owed in the database
     again: list[str] = []
     with session_scope(settings.db_url) as session:
         owed = session.scalars(

@@ -154,3 +154,13 @@ def test_a_worker_killed_mid_ocr_is_picked_up_again(settings, tmp_path):
     with session_scope(settings.db_url) as session:
         assert session.query(Report).filter_by(dossier_id=dossier_id).count() == 1
         assert session.query(ReportVersion).filter_by(dossier_id=dossier_id).count() == 1
+
+
+def test_reconcile_with_redis_down_waits_instead_of_failing(settings, tmp_path):
+    pdf = factory.text_pdf(tmp_path / "a.pdf", [["审计报告"]])
+    _, ids = _dossier(settings, [pdf])
+    from tests.integration.test_service import _free_port
+
+    down = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{_free_port()}/0"})
+    assert reconcile(down) == []  # no Redis: nothing queued, nothing lost, no crash
+    assert _states(settings, ids) == ["queued"]
