@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 
 BBox = tuple[float, float, float, float]
 
-# 2: seals; 3: OCR without table rules; 4: nor seal ink; 5: form tables only; 6: rule check
-MODEL_VERSION = 6
+# 2: seals; 3: OCR without table rules; 4: nor seal ink; 5: form tables only; 6: rule check;
+# 7: picture hashes
+MODEL_VERSION = 7
 
 
 class Origin(StrEnum):
@@ -74,6 +75,8 @@ class Page(BaseModel):
     images: int = 0  # embedded pictures (photos, seals) on the page
     rotation: int = 0  # degrees the source was turned to read it upright
     marks: list[Mark] = Field(default_factory=list)
+    # hex sha256 hashes of the page's main picture(s), raw and pixel (extractors.pictures)
+    pictures: list[str] = Field(default_factory=list)
 
     @property
     def lines(self) -> list[Line]:

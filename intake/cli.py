@@ -278,5 +278,102 @@ def migrate_db() -> None:
     console.print("数据库已是最新版本。")
 
 
+@main.group()
+def user() -> None:
+    """Accounts: applicants, reviewers and bureau staff."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["applicant", "reviewer", "bureau"]),
+    help="applicant (申报单位), reviewer (评审专家) or bureau (主管部门).",
+)
+@click.option(
+    "--password",
+    prompt="密码",
+    hide_input=True,
+    confirmation_prompt="再次输入密码",
+    help="Asked for when not given (avoid putting it in shell history).",
+)
+def user_add(name: str, role: str, password: str) -> None:
+    """Create an account."""
+    from intake.auth import AccountError, add_user
+    from intake.db import migrate, session_scope
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    try:
+        with session_scope(settings.db_url) as session:
+            add_user(session, name, role, password)
+    except AccountError as exc:
+        _fail(str(exc))
+    console.print(f"已创建账号 {name}（{role}）。")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List the accounts."""
+    from sqlalchemy import select
+
+    from intake.db import migrate, session_scope
+    from intake.models import User
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    table = Table("用户名", "角色", "状态", "创建时间")
+    with session_scope(settings.db_url) as session:
+        for u in session.scalars(select(User).order_by(User.created_at)):
+            state = "启用" if u.active else "停用"
+            table.add_row(u.name, u.role, state, f"{u.created_at:%Y-%m-%d}")
+    Console().print(table)
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password", prompt="新密码", hide_input=True, confirmation_prompt="再次输入新密码")
+def user_password(name: str, password: str) -> None:
+    """Set a new password (the account's browser sessions end)."""
+    from intake.auth import AccountError, set_password
+    from intake.db import migrate, session_scope
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    try:
+        with session_scope(settings.db_url) as session:
+            found = _account(session, name)
+            set_password(session, found, password)
+    except AccountError as exc:
+        _fail(str(exc))
+    console.print(f"已更新 {name} 的密码。")
+
+
+@main.command()
+@click.argument("name")
+def token(name: str) -> None:
+    """Print a new API token for an account (send it as ``Authorization: Bearer …``)."""
+    from intake.auth import issue_token
+    from intake.db import migrate, session_scope
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    with session_scope(settings.db_url) as session:
+        printed = issue_token(session, _account(session, name))
+    click.echo(printed)
+
+
+def _account(session, name: str):
+    from sqlalchemy import select
+
+    from intake.models import User
+
+    found = session.scalar(select(User).where(User.name == name))
+    if found is None:
+        _fail(f"没有名为“{name}”的账号；请先运行 intake user add {name} --role …")
+    return found
+
+
 if __name__ == "__main__":
     main()

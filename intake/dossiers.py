@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 from extractors.archive import expand_zip
 from extractors.errors import InputFileError, UnsafeArchiveError
 from extractors.sniff import ZIP, sniff
-from intake.models import Dossier, DossierFile, DossierState, FileState, Report
+from intake.models import (
+    Assignment,
+    Dossier,
+    DossierFile,
+    DossierState,
+    FileState,
+    Report,
+    Role,
+    User,
+)
 from intake.settings import Settings
 from intake.storage import FileStore
 from validators.packs import UnknownRulePackError, load_pack
@@ -22,12 +31,59 @@ from validators.packs import UnknownRulePackError, load_pack
 log = logging.getLogger(__name__)
 
 
-def create_dossier(session: Session, rule_pack: str, name: str = "") -> Dossier:
+# Xi'an's districts, counties and development zones, as the bureau files dossiers.
+DISTRICTS = (
+    "新城区", "碑林区", "莲湖区", "灞桥区", "未央区", "雁塔区", "阎良区", "临潼区", "长安区",
+    "高陵区", "鄠邑区", "蓝田县", "周至县", "西咸新区", "高新区", "经开区", "曲江新区",
+    "浐灞生态区", "国际港务区", "航天基地", "航空基地",
+)  # fmt: skip
+
+
+def create_dossier(
+    session: Session,
+    rule_pack: str,
+    name: str = "",
+    owner: User | None = None,
+    district: str = "",
+    round: str = "",
+) -> Dossier:
     load_pack(rule_pack)  # raises UnknownRulePackError for a name we do not have
-    dossier = Dossier(rule_pack=rule_pack, name=name[:255])
+    dossier = Dossier(
+        rule_pack=rule_pack,
+        name=name.strip()[:255],
+        owner_id=owner.id if owner else None,
+        district=district.strip()[:32],
+        round=round.strip()[:16],
+    )
     session.add(dossier)
     session.flush()
     return dossier
+
+
+class AssignmentError(ValueError):
+    """An assignment that cannot be made; the message (Chinese) says why."""
+
+
+def assign(session: Session, dossier: Dossier, reviewer_name: str, by: str) -> Assignment:
+    reviewer = session.scalar(select(User).where(User.name == reviewer_name))
+    if reviewer is None or not reviewer.active or reviewer.role != Role.REVIEWER:
+        raise AssignmentError(f"没有名为“{reviewer_name}”的评审专家账号")
+    for existing in dossier.assignments:
+        if existing.user_id == reviewer.id:
+            return existing
+    row = Assignment(dossier_id=dossier.id, user_id=reviewer.id, assigned_by=by, user=reviewer)
+    dossier.assignments.append(row)
+    session.flush()
+    return row
+
+
+def unassign(session: Session, dossier: Dossier, reviewer_name: str) -> bool:
+    for existing in list(dossier.assignments):
+        if existing.user.name == reviewer_name:
+            dossier.assignments.remove(existing)
+            session.flush()
+            return True
+    return False
 
 
 def add_upload(

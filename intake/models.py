@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -45,12 +54,60 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar = {dict[str, Any]: JSON}
 
 
+class Role(StrEnum):
+    APPLICANT = "applicant"  # an applicant's clerk: its own dossiers
+    REVIEWER = "reviewer"  # an expert: the dossiers assigned to them
+    BUREAU = "bureau"  # bureau staff: every dossier, assignments, cross-dossier reuse
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A browser login: the cookie holds a random token, the table its SHA-256 (so a leaked
+    table opens no session) and the session's CSRF token."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Dossier(Base):
     __tablename__ = "dossiers"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(255), default="")
     rule_pack: Mapped[str] = mapped_column(String(64))
+    # The applicant account that created it (none for dossiers checked on the command line).
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    district: Mapped[str] = mapped_column(String(32), default="")  # 区县 / 开发区
+    round: Mapped[str] = mapped_column(String(16), default="", index=True)  # 申报批次, e.g. 2026
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -60,6 +117,27 @@ class Dossier(Base):
         back_populates="dossier", order_by="DossierFile.seq", cascade="all, delete-orphan"
     )
     report: Mapped[Report | None] = relationship(cascade="all, delete-orphan")
+    owner: Mapped[User | None] = relationship()
+    assignments: Mapped[list[Assignment]] = relationship(
+        cascade="all, delete-orphan", order_by="Assignment.created_at"
+    )
+
+
+class Assignment(Base):
+    """A reviewer assigned to a dossier by bureau staff."""
+
+    __tablename__ = "assignments"
+
+    dossier_id: Mapped[str] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
 
 
 class DossierFile(Base):
@@ -106,6 +184,19 @@ class Parse(Base):
     # Parses made by an older document model are redone (e.g. before seals were detected).
     model_version: Mapped[int | None]
     ocr_config: Mapped[str | None] = mapped_column(String(128))  # engine and settings used
+
+
+class PagePicture(Base):
+    """A content hash of a page's main picture (a scan, a photo), per parsed content hash:
+    the same picture in two dossiers is reuse a single reviewer never sees."""
+
+    __tablename__ = "page_pictures"
+
+    sha256: Mapped[str] = mapped_column(
+        ForeignKey("parses.sha256", ondelete="CASCADE"), primary_key=True
+    )
+    page: Mapped[int] = mapped_column(Integer, primary_key=True)
+    picture: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class Report(Base):

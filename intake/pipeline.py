@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from extractors.errors import InputFileError, InternalParseError
@@ -20,6 +20,7 @@ from intake.models import (
     Dossier,
     DossierFile,
     FileState,
+    PagePicture,
     Parse,
     ParseState,
     Report,
@@ -44,8 +45,9 @@ def process_file(settings: Settings, file_id: str, progress: Progress | None = N
     store = FileStore(settings.data_dir)
     with session_scope(settings.db_url) as session:
         row = session.get(DossierFile, file_id)
-        if row is None:
-            raise LookupError(f"no dossier file {file_id}")
+        if row is None:  # deleted or replaced by the applicant while it waited
+            log.info("file %s is no longer in its dossier; nothing to do", file_id)
+            return "deleted"
         if row.state == FileState.FAILED:
             return row.state  # failed at upload (empty, too large, an unsafe archive)
         sha = row.sha256
@@ -64,6 +66,8 @@ def process_file(settings: Settings, file_id: str, progress: Progress | None = N
 
     with session_scope(settings.db_url) as session:
         row = session.get(DossierFile, file_id)
+        if row is None:  # deleted or replaced while it was being parsed
+            return "deleted"
         row.state = FileState.DONE if outcome.state == ParseState.DONE else FileState.FAILED
         row.pages, row.media_type = outcome.pages, outcome.media_type or row.media_type
         row.error_code, row.error_message = outcome.error_code, outcome.error_message
@@ -113,14 +117,23 @@ def _parse(
         return outcome
     store.save_document(sha, document)
     outcome = ParseOutcome(ParseState.DONE, len(document.pages), document.media_type)
-    _record_parse(settings, sha, outcome, document.parser, started)
+    pictures = {(page.number, p) for page in document.pages for p in page.pictures}
+    _record_parse(settings, sha, outcome, document.parser, started, pictures)
     return outcome
 
 
 def _record_parse(
-    settings: Settings, sha: str, outcome: ParseOutcome, parser: str | None, started: float
+    settings: Settings,
+    sha: str,
+    outcome: ParseOutcome,
+    parser: str | None,
+    started: float,
+    pictures: set[tuple[int, str]] | None = None,
 ) -> None:
+    """Store the outcome of parsing ``sha``, and its pages' picture hashes (for the bureau's
+    view of reuse across dossiers)."""
     with session_scope(settings.db_url) as session:
+        session.execute(delete(PagePicture).where(PagePicture.sha256 == sha))
         session.merge(
             Parse(
                 sha256=sha,
@@ -135,6 +148,11 @@ def _record_parse(
                 model_version=MODEL_VERSION,
                 ocr_config=settings.ocr_config,
             )
+        )
+        session.flush()
+        session.add_all(
+            PagePicture(sha256=sha, page=page, picture=picture)
+            for page, picture in sorted(pictures or ())
         )
 
 

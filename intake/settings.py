@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     max_archive_members: int = 500
     max_archive_bytes: int = 1 << 30
 
+    # Accounts: browser sessions last this long; cookies are Secure behind HTTPS (set
+    # INTAKE_COOKIE_SECURE=true in a deployment that terminates TLS in front of the API).
+    session_hours: float = 12.0
+    cookie_secure: bool = False
+    # The application round new dossiers belong to (default: the current year).
+    current_round: str = ""
+
     worker_heartbeat: int = 30  # seconds between a busy worker's heartbeats
     job_timeout: int = 3600  # seconds for one file's parse job (a 200-page scan)
 
@@ -58,6 +65,12 @@ class Settings(BaseSettings):
         short, long = engines(self.ocr_engine, self.ocr_lang, self.ocr_psm, 1.0)
         names = [tesseract if e.name == "tesseract" else e.name for e in (short, long)]
         return f"{names[0]}|{names[1]}>{self.ocr_long_scan}:{self.ocr_dpi}dpi"
+
+    @property
+    def round(self) -> str:
+        from datetime import date
+
+        return self.current_round or str(date.today().year)
 
     @property
     def db_url(self) -> str:

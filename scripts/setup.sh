@@ -16,6 +16,8 @@ ldconfig -p | grep -q 'libGL.so.1' || need+=(libgl1)
 ldconfig -p | grep -q 'libglib-2.0.so.0' || need+=(libglib2.0-0)
 # WeasyPrint (the PDF report) lays text out with Pango.
 ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+# The browser tests drive Debian's Chromium through Playwright (no browser download).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -1,8 +1,10 @@
 """Pictures (JPEG, PNG, TIFF with all its frames, BMP, WebP): turned upright by their
-EXIF tag, checked against decompression bombs, then OCR'd page by page."""
+EXIF tag, checked against decompression bombs, then OCR'd page by page. Each frame is
+hashed as stored (extractors.pictures), a single picture's file as a whole too."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import warnings
 from pathlib import Path
@@ -14,8 +16,11 @@ from extractors.marks import find_seals, to_page
 from extractors.model import Document, Page
 from extractors.ocr import map_bounded
 from extractors.parsers.ocrpage import ocr_page, prepare_for_ocr
+from extractors.pictures import file_hash, pixel_hash, unique
 from extractors.registry import ParseOptions
 from extractors.sniff import JPEG, PNG, TIFF
+
+log = logging.getLogger(__name__)
 
 _ORIENTATION = 0x0112
 _ROTATION = {3: 180, 6: 270, 8: 90}  # EXIF orientation → degrees turned (PIL, anticlockwise)
@@ -33,13 +38,15 @@ class ImageParser:
             frames = list(_frames(path, options, Path(tmp)))
             total = len(frames)
             reader = options.engine_for(total)
+            whole = _file_hash(path) if total == 1 else []  # the file is that one picture
 
             def read(item) -> Page:
-                number, target, size, back, width, height, rotation, marks = item
+                number, target, size, back, width, height, rotation, marks, pixels = item
                 page = ocr_page(reader, target, size, back, number, width, height, "px")
                 page.rotation = rotation
                 page.images = 1
                 page.marks = marks
+                page.pictures = unique(whole + pixels)
                 target.unlink(missing_ok=True)
                 return page
 
@@ -86,9 +93,27 @@ def _frames(path: Path, options: ParseOptions, tmp: Path):
                     raise CorruptFileError(f"frame {number}: {exc}") from exc
                 except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
                     raise ImageTooLargeError(str(exc)) from exc
+                pixels = _pixel_hash(frame, number)  # as stored, whatever its EXIF tag
                 seals = find_seals(upright)
                 marks = to_page(seals, upright.width, upright.height)
                 target = tmp / f"f{number}.pgm"
                 back = prepare_for_ocr(upright, target, seals)
                 size = upright.size
-                yield (number, target, size, back, size[0], size[1], rotation, marks)
+                yield (number, target, size, back, size[0], size[1], rotation, marks, pixels)
+
+
+def _pixel_hash(frame: Image.Image, number: int) -> list[str]:
+    """The frame's pixel hash, or none when its mode cannot be turned into RGB."""
+    try:
+        return [pixel_hash(frame)]
+    except Exception as exc:  # a hash is a hint: never a reason to fail the file
+        log.debug("pixel hash of frame %d skipped: %s", number, exc)
+        return []
+
+
+def _file_hash(path: Path) -> list[str]:
+    try:
+        return [file_hash(path)]
+    except OSError as exc:
+        log.debug("raw hash of %s skipped: %s", path, exc)
+        return []

@@ -18,6 +18,7 @@ from extractors.marks import find_seals, to_page
 from extractors.model import Block, Document, Line, Mark, Origin, Page, Table, Word
 from extractors.ocr import map_bounded, union
 from extractors.parsers.ocrpage import ocr_page, prepare_for_ocr
+from extractors.pictures import pixel_hash, raw_hash, unique
 from extractors.registry import ParseOptions
 from extractors.sniff import PDF
 
@@ -44,6 +45,7 @@ class PdfParser:
             if count == 0:
                 raise CorruptFileError("no pages")
             pages: dict[int, Page] = {}
+            ocr_pictures: dict[int, list[str]] = {}  # page number → picture hashes
             to_ocr: list[int] = []
             ruled: list[int] = []
             broken: list[int] = []
@@ -54,11 +56,12 @@ class PdfParser:
                     broken.append(index + 1)
                     continue
                 try:
-                    parsed, rules = _text_page(page, index + 1)
+                    parsed, rules, hashes = _text_page(page, index + 1, options.max_image_pixels)
                 finally:
                     page.close()
                 if parsed is None:
                     to_ocr.append(index)
+                    ocr_pictures[index + 1] = hashes
                 else:
                     pages[index + 1] = parsed
                     if rules >= MIN_RULES_FOR_TABLE and _form_like(parsed):
@@ -70,6 +73,7 @@ class PdfParser:
             warnings += [f"第 {n} 页无法读取，已跳过" for n in broken]
             if to_ocr:
                 for page in _ocr_pages(pdf, to_ocr, options):
+                    page.pictures = ocr_pictures[page.number]
                     pages[page.number] = page
         finally:
             pdf.close()
@@ -115,9 +119,12 @@ def _is_real(ch: str) -> bool:
     )
 
 
-def _text_page(page: pdfium.PdfPage, number: int) -> tuple[Page | None, int]:
+def _text_page(
+    page: pdfium.PdfPage, number: int, max_pixels: int
+) -> tuple[Page | None, int, list[str]]:
     """Read a page's text layer into lines with boxes, or None when it has no usable text
-    (a scan, or text whose font has no Unicode mapping). Also counts ruling lines."""
+    (a scan, or text whose font has no Unicode mapping). Also counts ruling lines and
+    hashes the page's main pictures (for a page to OCR too)."""
     width, height = page.get_size()
     textpage = page.get_textpage()
     try:
@@ -136,9 +143,9 @@ def _text_page(page: pdfium.PdfPage, number: int) -> tuple[Page | None, int]:
             chars.append((ch, box))
     finally:
         textpage.close()
-    images, rules, pictures = _count_objects(page, width * height)
+    images, rules, pictures, hashes = _count_objects(page, width * height, max_pixels)
     if real < MIN_TEXT_CHARS or (real < 60 and images) or _garbled(chars, real):
-        return None, rules
+        return None, rules, hashes
     return (
         Page(
             number=number,
@@ -149,8 +156,10 @@ def _text_page(page: pdfium.PdfPage, number: int) -> tuple[Page | None, int]:
             blocks=_blocks(_lines(chars)),
             images=max(images, pictures),
             marks=_seals(page, width, height) if pictures else [],
+            pictures=hashes,
         ),
         rules,
+        hashes,
     )
 
 
@@ -159,11 +168,14 @@ def _garbled(chars: list[tuple[str, object]], real: int) -> bool:
     return bad > 0.2 * max(real + bad, 1)
 
 
-def _count_objects(page: pdfium.PdfPage, area: float) -> tuple[int, int, int]:
-    """(large images, ruling paths, pictures): a big picture means a scanned or
-    photographed page; thin paths are table rules; a picture of 30 pt or more may be a
-    seal or a photo."""
+def _count_objects(
+    page: pdfium.PdfPage, area: float, max_pixels: int
+) -> tuple[int, int, int, list[str]]:
+    """(large images, ruling paths, pictures, hashes of the large images): a big picture
+    means a scanned or photographed page, and is the page's main picture; thin paths are
+    table rules; a picture of 30 pt or more may be a seal or a photo."""
     images = rules = pictures = 0
+    hashes: list[str] = []
     for obj in page.get_objects(
         filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH), max_depth=4
     ):
@@ -172,11 +184,51 @@ def _count_objects(page: pdfium.PdfPage, area: float) -> tuple[int, int, int]:
         if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             if w * h > 0.25 * area:
                 images += 1
+                hashes += _picture_hashes(obj, max_pixels)
             if min(w, h) >= 30:
                 pictures += 1
         elif (min(w, h) < 3 and max(w, h) > 20) or (w > 20 and h > 8):
             rules += 1
-    return images, rules, pictures
+    return images, rules, pictures, unique(hashes)
+
+
+# Filters that are a picture's own encoding: the stream stripped down to them is the bytes
+# of a .jpg (.jp2, …) file. ASCII85, Flate and the like are only how the PDF carries it.
+PICTURE_CODECS = {"DCTDecode", "JPXDecode", "JBIG2Decode", "CCITTFaxDecode"}
+
+
+def _picture_hashes(image: pdfium.PdfImage, max_pixels: int) -> list[str]:
+    """The raw and pixel hashes (extractors.pictures) of an image object, one picture in
+    memory at a time. A hash that cannot be computed (a broken stream, a colour space pdfium
+    cannot decode) is left out: it never fails the parse."""
+    hashes: list[str] = []
+    try:
+        # Undo transport filters only in front of a picture codec: reportlab wraps a JPEG
+        # in ASCII85; with no codec, "decoded" would be bare samples, so keep what's stored.
+        codec = any(f in PICTURE_CODECS for f in image.get_filters())
+        data = image.get_data(decode_simple=codec)
+        if len(data):
+            hashes.append(raw_hash(data))
+    except Exception as exc:
+        log.debug("raw hash of an image object skipped: %s", exc)
+    try:
+        width, height = ctypes.c_uint(), ctypes.c_uint()
+        if not pdfium_c.FPDFImageObj_GetImagePixelSize(
+            image.raw, ctypes.byref(width), ctypes.byref(height)
+        ):
+            log.debug("pixel hash of an image object skipped: no pixel size")
+        elif width.value * height.value > max_pixels:
+            log.debug("pixel hash of a %dx%d px image skipped", width.value, height.value)
+        else:
+            bitmap = image.get_bitmap(render=False)  # the stored pixels, before any mask
+            try:
+                hashes.append(pixel_hash(bitmap.to_pil()))
+            finally:
+                bitmap.warn_on_close = False  # pdfium's buffer: the PIL view above is gone
+                bitmap.close()
+    except Exception as exc:
+        log.debug("pixel hash of an image object skipped: %s", exc)
+    return hashes
 
 
 def _seals(page: pdfium.PdfPage, width: float, height: float) -> list[Mark]:

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from intake import web
     from intake.api import dossiers
 
     settings = settings or get_settings()
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(dossiers.router)
+    web.install(app)
     app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
 
     @app.exception_handler(UnknownRulePackError)

@@ -132,3 +132,33 @@ def _picture(blob: Path, page: int) -> Image.Image | None:
         upright = ImageOps.exif_transpose(image)
         upright.load()
         return upright
+
+
+PAGE_WIDTH = 1400  # px of a whole page shown in the browser
+
+
+def page_picture(
+    store: FileStore, sha: str, page: int, bbox: list[float] | None = None
+) -> bytes | None:
+    """A whole page as PNG, with ``bbox`` (page units) drawn in red: what a reviewer sees on
+    clicking a finding's evidence. None for a page without geometry (DOCX)."""
+    image, scale = _Pages(store).get(sha, page)
+    if image is None:
+        return None
+    image = image.convert("RGB")
+    if bbox is not None:
+        x0, y0, x1, y1 = (v * scale for v in bbox)
+        pad = max(4.0, (y1 - y0) * MARGIN / 2)
+        ImageDraw.Draw(image).rectangle(
+            (x0 - pad, y0 - pad, x1 + pad, y1 + pad),
+            outline=(220, 38, 38),
+            width=max(3, image.width // 300),
+        )
+    if image.width > PAGE_WIDTH:
+        image = image.resize(
+            (PAGE_WIDTH, max(1, round(image.height * PAGE_WIDTH / image.width))),
+            Image.Resampling.LANCZOS,
+        )
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

@@ -57,18 +57,21 @@ CHECKLIST = (
 )
 
 
+NAMES = {
+    "STATUS_NAMES": STATUS_NAMES,
+    "FILE_STATES": FILE_STATES,
+    "KIND_NAMES": KIND_NAMES,
+    "FIELD_LABELS": FIELD_LABELS,
+    "OPINIONS": OPINIONS,
+    "MATERIAL_NAMES": {**MATERIAL_NAMES, "other": "其他/未识别"},
+}
+
+
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("intake.reports", "templates"), autoescape=select_autoescape(["html"])
     )
-    env.globals.update(
-        STATUS_NAMES=STATUS_NAMES,
-        FILE_STATES=FILE_STATES,
-        KIND_NAMES=KIND_NAMES,
-        FIELD_LABELS=FIELD_LABELS,
-        OPINIONS=OPINIONS,
-        MATERIAL_NAMES={**MATERIAL_NAMES, "other": "其他/未识别"},
-    )
+    env.globals.update(NAMES)
     return env
 
 
@@ -96,7 +99,8 @@ def _pages(material: dict[str, Any]) -> str:
     )
 
 
-def _checklist(report: dict[str, Any]) -> list[dict[str, str]]:
+def checklist(report: dict[str, Any]) -> list[dict[str, str]]:
+    """Article 17's seven materials: where each is, or empty where it is missing."""
     rows = []
     for kind in CHECKLIST:
         spots = [_pages(m) for m in report.get("materials", []) if m["type"] == kind]
@@ -104,47 +108,61 @@ def _checklist(report: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
-def _by_article(findings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def by_article(findings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
         groups.setdefault(f.get("article") or "其他", []).append(f)
     return list(groups.items())
 
 
+def evidence_of(
+    report: dict[str, Any], finding: dict[str, Any], crops: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The values a finding used, formatted for people (``shown``), with the raw value
+    (``raw``), the field's name and its place in the report's ``fields``."""
+    shown = []
+    for ref in finding.get("evidence", []):
+        name, _, index = ref.partition("#")
+        values = report.get("fields", {}).get(name)
+        if not values or not index.isdigit() or int(index) >= len(values):
+            continue
+        v = values[int(index)]
+        value = OPINIONS.get(v["value"], v["value"]) if name == "audit.opinion" else v["value"]
+        kind = field_kinds().get(name)
+        if isinstance(value, float) and kind == "money":
+            value = f"{value:,.2f} 元"
+        elif isinstance(value, float) and kind == "share":
+            value = f"{value:.1%}"
+        shown.append(
+            {
+                **v,
+                "ref": ref,
+                "field": name,
+                "kind": kind,
+                "raw": v["value"],
+                "label": FIELD_LABELS.get(name, name),
+                "value": value,
+                "crop": (crops or {}).get(ref),
+            }
+        )
+    return shown
+
+
+ORDER = {"fail": 0, "review": 1, "missing": 2, "pass": 3}
+
+
 def render_html(
     report: dict[str, Any], crops: dict[str, str] | None = None, for_print: bool = False
 ) -> str:
-    crops = crops or {}
-    order = {"fail": 0, "review": 1, "missing": 2, "pass": 3}
-
-    def evidence_of(finding: dict[str, Any]) -> list[dict[str, Any]]:
-        shown = []
-        for ref in finding.get("evidence", []):
-            name, _, index = ref.partition("#")
-            values = report.get("fields", {}).get(name)
-            if not values or not index.isdigit() or int(index) >= len(values):
-                continue
-            v = values[int(index)]
-            value = OPINIONS.get(v["value"], v["value"]) if name == "audit.opinion" else v["value"]
-            kind = field_kinds().get(name)
-            if isinstance(value, float) and kind == "money":
-                value = f"{value:,.2f} 元"
-            elif isinstance(value, float) and kind == "share":
-                value = f"{value:.1%}"
-            shown.append(
-                {**v, "label": FIELD_LABELS.get(name, name), "value": value, "crop": crops.get(ref)}
-            )
-        return shown
-
-    findings = sorted(report["findings"], key=lambda f: order.get(f["status"], 9))
+    findings = sorted(report["findings"], key=lambda f: ORDER.get(f["status"], 9))
     template = _env().get_template("report.html")
     return template.render(
         report=report,
         findings=findings,
         verdict=verdict(report),
-        checklist=_checklist(report),
-        by_article=_by_article(report["findings"]),
-        evidence_of=evidence_of,
+        checklist=checklist(report),
+        by_article=by_article(report["findings"]),
+        evidence_of=lambda finding: evidence_of(report, finding, crops),
         field_count=sum(len(v) for v in report.get("fields", {}).values()),
         for_print=for_print,
     )

@@ -5,9 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from fastapi.testclient import TestClient
-
-from intake.api import create_app
+from tests.accounts import client_as
 from tests.intake.test_pipeline import _dossier_with
 
 
@@ -28,7 +26,7 @@ def _checked_dossier(settings, samples, monkeypatch, names=("text_pdf",)):
 
 def test_recheck_through_the_api(settings, samples, monkeypatch):
     dossier_id = _checked_dossier(settings, samples, monkeypatch)
-    client = TestClient(create_app(settings))
+    client = client_as(settings, "bureau")
     first = client.get(f"/api/dossiers/{dossier_id}/report").json()
     assert first["rule_pack"] == "xian-2018"
 

@@ -3,15 +3,13 @@ evidence; the same as a PDF with the CJK font embedded."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-
-from intake.api import create_app
+from tests.accounts import client_as
 from tests.intake.test_recheck import _checked_dossier
 
 
 def test_html_and_pdf_reports(settings, samples, monkeypatch):
     dossier_id = _checked_dossier(settings, samples, monkeypatch, ["text_pdf", "docx", "photo"])
-    client = TestClient(create_app(settings))
+    client = client_as(settings, "bureau")
 
     html = client.get(f"/api/dossiers/{dossier_id}/report.html")
     assert html.status_code == 200

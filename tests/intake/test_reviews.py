@@ -4,9 +4,8 @@ once (nothing parsed again), every report is kept as a version, every change rec
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from intake.api import create_app
+from tests.accounts import client_as
 from tests.intake.test_recheck import _checked_dossier
 
 
@@ -14,7 +13,9 @@ from tests.intake.test_recheck import _checked_dossier
 def client_and_dossier(settings, samples, monkeypatch):
     # An audit report and an application report (whose judgement clauses are review items).
     dossier_id = _checked_dossier(settings, samples, monkeypatch, ["text_pdf", "docx"])
-    return TestClient(create_app(settings)), dossier_id
+    # The reviewer's account name is the actor on every change (the body's "actor" is
+    # ignored since accounts exist).
+    return client_as(settings, "reviewer", "评审专家甲", assigned=[dossier_id]), dossier_id
 
 
 def _finding(report, criterion):
@@ -68,7 +69,8 @@ def test_accepting_a_review_item(client_and_dossier):
     )
     assert accepted.status_code == 201
     finding = _finding(accepted.json(), review["criterion"])
-    assert finding["status"] == "pass" and finding["reviewed"]["actor"] == "评审专家乙"
+    # The account is the actor; an "actor" in the body (from before accounts) is ignored.
+    assert finding["status"] == "pass" and finding["reviewed"]["actor"] == "评审专家甲"
     assert "已核对原件" in finding["message"]
 
     passed = next(f for f in report["findings"] if f["status"] == "pass")

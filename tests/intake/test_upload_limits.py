@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from redis import Redis
 
-from intake.api import create_app
 from intake.settings import Settings
+from tests.accounts import client_as
 
 REDIS_DB = 13  # this module's own Redis database, emptied afterwards
 
@@ -37,7 +37,7 @@ def _dossier(client: TestClient) -> str:
 
 
 def test_a_request_declared_too_large_is_refused_before_it_is_read(limited):
-    client = TestClient(create_app(limited))
+    client = client_as(limited, "applicant")
     dossier_id = _dossier(client)
     answer = client.post(
         f"/api/dossiers/{dossier_id}/files",
@@ -48,7 +48,7 @@ def test_a_request_declared_too_large_is_refused_before_it_is_read(limited):
 
 
 def test_one_file_over_the_limit_refuses_the_upload_and_stores_nothing(limited):
-    client = TestClient(create_app(limited))
+    client = client_as(limited, "applicant")
     dossier_id = _dossier(client)
     answer = client.post(
         f"/api/dossiers/{dossier_id}/files",
@@ -64,7 +64,7 @@ def test_one_file_over_the_limit_refuses_the_upload_and_stores_nothing(limited):
 
 
 def test_a_three_hundred_character_name_is_shortened(limited):
-    client = TestClient(create_app(limited))
+    client = client_as(limited, "applicant")
     dossier_id = _dossier(client)
     name = ("审计报告Аудит報告αβγ" * 20)[:296] + ".pdf"
     answer = client.post(
@@ -77,7 +77,7 @@ def test_a_three_hundred_character_name_is_shortened(limited):
 
 
 def test_a_chunked_upload_past_the_limit_is_413_too(limited):
-    client = TestClient(create_app(limited))
+    client = client_as(limited, "applicant")
     dossier_id = _dossier(client)
     boundary = "x" * 16
     head = (

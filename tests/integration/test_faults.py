@@ -8,10 +8,9 @@ import socket
 import threading
 
 import pytest
-from fastapi.testclient import TestClient
 
-from intake.api import create_app
 from intake.settings import Settings
+from tests.accounts import client_as
 from tests.integration.test_service import _free_port, database  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.integration
@@ -76,7 +75,7 @@ def test_postgresql_down_for_a_moment_is_503_then_recovers(database, tmp_path): 
     proxy = Proxy(_free_port(), ("127.0.0.1", 5432))
     proxy.start()
     url = database.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    client = TestClient(create_app(Settings(data_dir=tmp_path / "data", database_url=url)))
+    client = client_as(Settings(data_dir=tmp_path / "data", database_url=url), "applicant")
     created = client.post("/api/dossiers", json={})
     assert created.status_code == 201
     dossier_id = created.json()["id"]

@@ -91,7 +91,7 @@ def service(database, queue_name, tmp_path_factory):
                 time.sleep(0.2)
         else:
             pytest.fail("API did not start: " + (logs / "api.log").read_text())
-        yield base
+        yield base, env
     finally:
         for proc in (api, worker):
             proc.terminate()
@@ -125,10 +125,33 @@ def _parses(database: str) -> int:
     return count
 
 
-def test_upload_through_http_and_read_the_report(service, database, tmp_path):
+def _cli(env: dict, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "intake.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def integrator(service) -> dict[str, str]:
+    """An integrator's account and token, made as the README says: on the command line."""
+    _, env = service
+    _cli(env, "user", "add", "integrator", "--role", "applicant", "--password", "s3cret-pass")
+    token = _cli(env, "token", "integrator").strip()
+    assert token.startswith("itk_")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_upload_through_http_and_read_the_report(service, integrator, database, tmp_path):
     folder = write_sample(tmp_path / "dossier")
     bad = factory.truncated(tmp_path / "损坏.pdf", folder / "03-2017年度审计报告.pdf")
-    with httpx.Client(base_url=service, timeout=30) as client:
+    base, _ = service
+    with httpx.Client(base_url=base, timeout=30, headers=integrator) as client:
         created = client.post("/api/dossiers", json={"rule_pack": "xian-2018", "name": "秦岭"})
         assert created.status_code == 201
         dossier_id = created.json()["id"]
@@ -162,8 +185,11 @@ def test_upload_through_http_and_read_the_report(service, database, tmp_path):
         assert _parses(database) == parsed
 
 
-def test_unknown_dossier_and_rule_pack(service):
-    with httpx.Client(base_url=service, timeout=10) as client:
+def test_unknown_dossier_and_rule_pack(service, integrator):
+    base, _ = service
+    with httpx.Client(base_url=base, timeout=10) as client:
+        assert client.get("/api/dossiers").status_code == 401  # no token, no answer
+        client.headers.update(integrator)
         assert client.get("/api/dossiers/nope").status_code == 404
         bad = client.post("/api/dossiers", json={"rule_pack": "nowhere"})
         assert bad.status_code == 422 and "未知的规则包" in bad.json()["detail"]

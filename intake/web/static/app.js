@@ -1,0 +1,132 @@
+// The dossier pages' behaviour, in plain JavaScript (no build step, nothing downloaded):
+// drag-and-drop uploads with per-file progress, replace/delete, refreshing the file states
+// and findings while the dossier is processed, and the page picture viewer.
+(function () {
+  "use strict";
+  const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  const live = document.getElementById("live");
+  let timer = null;
+
+  function refresh() {
+    if (!live) return;
+    fetch(live.dataset.live, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((r) => {
+        if (r.status === 401 || r.redirected) { window.location.reload(); return null; }
+        const state = r.headers.get("X-Dossier-State");
+        return r.text().then((html) => ({ html, state }));
+      })
+      .then((got) => {
+        if (!got) return;
+        const open = live.querySelectorAll("details[open]").length;
+        if (!open) live.innerHTML = got.html;  // never wipe a form someone is filling in
+        live.dataset.state = got.state;
+        schedule();
+      })
+      .catch(() => schedule(5000));
+  }
+
+  function schedule(delay) {
+    clearTimeout(timer);
+    if (!live || live.dataset.state === "done") return;
+    timer = setTimeout(refresh, delay || 2000);
+  }
+
+  function message(detail, status) {
+    if (typeof detail === "string") return detail;
+    if (Array.isArray(detail)) return "请求格式不正确";
+    return "上传失败（" + status + "），请稍后重试";
+  }
+
+  // One XMLHttpRequest per file, so each has its own progress bar.
+  function send(method, url, file, onDone) {
+    const list = document.getElementById("uploads");
+    const item = document.createElement("li");
+    const name = document.createElement("span");
+    name.textContent = file.name;
+    const bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    const note = document.createElement("span");
+    note.textContent = "上传中";
+    item.append(name, bar, note);
+    if (list) list.prepend(item);
+    const form = new FormData();
+    form.append(method === "PUT" ? "file" : "files", file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = (100 * e.loaded) / e.total; };
+    xhr.onload = () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        bar.value = 100;
+        note.textContent = "已上传，排队处理";
+      } else {
+        note.textContent = message(body.detail, xhr.status);
+        note.className = "error";
+      }
+      if (onDone) onDone();
+      live.dataset.state = "processing";
+      refresh();
+    };
+    xhr.onerror = () => { note.textContent = "网络中断，请重试"; note.className = "error"; };
+    xhr.send(form);
+  }
+
+  const zone = document.getElementById("dropzone");
+  const input = document.getElementById("file-input");
+  if (zone && input) {
+    const upload = (files) => { for (const f of files) send("POST", zone.dataset.upload, f); };
+    zone.addEventListener("click", (e) => { if (e.target === zone) input.click(); });
+    zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") input.click(); });
+    zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+    zone.addEventListener("drop", (e) => {
+      e.preventDefault(); zone.classList.remove("over");
+      upload(e.dataTransfer.files);
+    });
+    input.addEventListener("change", () => { upload(input.files); input.value = ""; });
+  }
+
+  const replaceInput = document.getElementById("replace-input");
+  let replaceUrl = null;
+  if (replaceInput) {
+    replaceInput.addEventListener("change", () => {
+      if (replaceInput.files.length && replaceUrl) send("PUT", replaceUrl, replaceInput.files[0]);
+      replaceInput.value = "";
+    });
+  }
+
+  function viewPage(url, title) {
+    const dialog = document.getElementById("page-viewer");
+    const img = document.getElementById("page-viewer-img");
+    document.getElementById("page-viewer-title").textContent = title || "";
+    img.alt = title || "";
+    img.onerror = () => { img.alt = "这一页没有可显示的图像"; };
+    img.src = url;
+    dialog.showModal();
+  }
+
+  document.addEventListener("click", (e) => {
+    const target = e.target.closest("[data-replace], [data-delete], [data-page-view]");
+    if (!target) return;
+    if (target.dataset.pageView) {
+      e.preventDefault();
+      viewPage(target.dataset.pageView, target.dataset.pageTitle);
+    } else if (target.dataset.replace) {
+      replaceUrl = target.dataset.replace;
+      replaceInput.click();
+    } else if (target.dataset.delete) {
+      if (!window.confirm("确定从申报中删除“" + target.dataset.name + "”吗？")) return;
+      fetch(target.dataset.delete, {
+        method: "DELETE", credentials: "same-origin", headers: { "X-CSRF-Token": csrf },
+      }).then((r) => {
+        if (!r.ok) return r.json().then((b) => window.alert(message(b.detail, r.status)));
+        live.dataset.state = "processing";
+        refresh();
+      });
+    }
+  });
+
+  schedule();
+})();
