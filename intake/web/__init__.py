@@ -85,12 +85,12 @@ FormUser = Depends(form_user)
 
 
 def _render(
-    request: Request, name: str, user: User | None, status_code: int = 200, **context: Any
+    request: Request, template: str, user: User | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     flash = request.cookies.get(FLASH_COOKIE)
     response = templates.TemplateResponse(
         request,
-        name,
+        template,
         {
             "user": user,
             "role": user.role if user else None,
@@ -182,7 +182,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
             next=target,
             login_csrf=token,
             error="用户名或密码不正确",
-            name=name,
+            typed_name=name,
         )
         response.set_cookie(
             LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login"
