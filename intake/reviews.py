@@ -16,6 +16,7 @@ from extractors.fields import field_kinds
 from intake.db import session_scope
 from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, ReviewAction
 from intake.pipeline import build_report
+from intake.reports.html import FIELD_LABELS
 from intake.settings import Settings
 
 
@@ -103,9 +104,9 @@ def correct(
             )
         )
         record(session, dossier_id, actor, "correct", comment=comment, **target)
-    return build_report(
-        settings, dossier_id, reason=f"更正 {field}：{old} → {new}", actor=actor.strip()
-    )
+    label = FIELD_LABELS.get(field, field)
+    reason = f"更正{label}：{new}" if old is None else f"更正{label}：{old} → {new}"
+    return build_report(settings, dossier_id, reason=reason, actor=actor.strip())
 
 
 def accept(settings: Settings, dossier_id: str, criterion: str, comment: str, actor: str) -> dict:

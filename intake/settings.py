@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # The application round new dossiers belong to (default: the current year).
     current_round: str = ""
+    timezone: str = "Asia/Shanghai"  # times on the web pages (stored in UTC)
 
     worker_heartbeat: int = 30  # seconds between a busy worker's heartbeats
     job_timeout: int = 3600  # seconds for one file's parse job (a 200-page scan)

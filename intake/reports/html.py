@@ -133,6 +133,8 @@ def evidence_of(
             value = f"{value:,.2f} 元"
         elif isinstance(value, float) and kind == "share":
             value = f"{value:.1%}"
+        elif isinstance(value, int | float) and kind == "area":
+            value = f"{value:,.2f}".rstrip("0").rstrip(".") + " 平方米"
         shown.append(
             {
                 **v,

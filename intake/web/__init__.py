@@ -8,9 +8,11 @@ Every page checks the user's role and the dossier's owner or assignment through
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -305,8 +307,13 @@ def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -
     if report:
         findings = sorted(report.get("findings", []), key=lambda f: ORDER.get(f["status"], 9))
     complete = next((f for f in findings if f["criterion"] == "17.complete"), None)
+    try:
+        programme = load_pack(dossier.rule_pack).programme
+    except UnknownRulePackError:
+        programme = dossier.rule_pack
     return {
         "dossier": dossier,
+        "programme": programme,
         "state": str(state),
         "stale": report is not None and state != "done",
         "report": report,
@@ -592,10 +599,25 @@ def reuse_page(
     )
 
 
+def _when(value: Any, tz: ZoneInfo) -> str:
+    """A stored time (UTC, ISO text or datetime) as local "YYYY-MM-DD HH:MM"."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
 def install(app) -> None:
     """Add the pages, their static files and their error pages to the app."""
     from fastapi.staticfiles import StaticFiles
 
+    tz = ZoneInfo(app.state.settings.timezone)
+    templates.env.filters["when"] = lambda value: _when(value, tz)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
