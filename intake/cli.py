@@ -209,7 +209,7 @@ def recheck(dossier_id: str, rule_pack: str, json_out: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
-    """Run the HTTP API (FastAPI under uvicorn)."""
+    """Run the HTTP API and the web pages (FastAPI under uvicorn)."""
     import uvicorn
 
     from intake.api import create_app
