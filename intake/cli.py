@@ -270,6 +270,34 @@ def reconcile() -> None:
 
 
 @main.command()
+@click.option(
+    "--in-process",
+    is_flag=True,
+    help="Parse here, one file after another, instead of queueing for the workers.",
+)
+def reparse(in_process: bool) -> None:
+    """Parse again the files parsed by an older version (e.g. before page picture hashes,
+    which the bureau's cross-dossier view needs); their reports are rebuilt."""
+    from intake.db import migrate
+    from intake.pipeline import process_file
+    from intake.reconcile import outdated_files, queue_again
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    files = outdated_files(settings)
+    if not files:
+        console.print("没有需要重新解析的文件。")
+        return
+    if not in_process:
+        queue_again(settings, files)
+        console.print(f"已重新排队 {len(files)} 个文件，由后台处理进程解析。")
+        return
+    for n, file_id in enumerate(files, 1):
+        process_file(settings, file_id)
+        console.print(f"已重新解析 {n}/{len(files)}")
+
+
+@main.command()
 def migrate_db() -> None:
     """Bring the database schema up to date."""
     from intake.db import migrate

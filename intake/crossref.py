@@ -9,9 +9,10 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from extractors.text import compact
+from intake.dossiers import fingerprint
 from intake.models import Dossier, DossierFile, FileState, PagePicture, Report
 
 _PUNCT = re.compile(r"[\s,，.。、;；:：()（）\[\]【】\-—_·#＃]")
@@ -25,15 +26,18 @@ def address_key(address: str) -> str:
 
 
 def find_reuse(session: Session, round: str | None = None) -> dict[str, Any]:
-    query = select(Dossier)
+    query = select(Dossier).options(selectinload(Dossier.files))
     if round:
         query = query.where(Dossier.round == round)
     dossiers = {d.id: d for d in session.scalars(query)}
     if not dossiers:
         return {"credit_codes": [], "addresses": [], "files": [], "pages": []}
+    # Only current reports: one built before a file was deleted or replaced may hold values
+    # of files that are gone.
     reports = {
         r.dossier_id: r.content
         for r in session.scalars(select(Report).where(Report.dossier_id.in_(dossiers)))
+        if r.fingerprint == fingerprint(dossiers[r.dossier_id].files)
     }
     return {
         "credit_codes": _same_value(dossiers, reports, "applicant.credit_code", str.upper),

@@ -204,7 +204,10 @@ def _add_row(session: Session, dossier: Dossier, name: str, **kw) -> DossierFile
     taken = set(
         session.scalars(select(DossierFile.name).where(DossierFile.dossier_id == dossier.id))
     )
-    seq = session.scalar(select(func.count()).where(DossierFile.dossier_id == dossier.id)) or 0
+    last = session.scalar(
+        select(func.max(DossierFile.seq)).where(DossierFile.dossier_id == dossier.id)
+    )
+    seq = 0 if last is None else last + 1
     row = DossierFile(dossier_id=dossier.id, name=unique_name(name, taken), seq=seq, **kw)
     session.add(row)
     session.flush()

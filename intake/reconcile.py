@@ -96,3 +96,36 @@ def _aware(moment):
     from datetime import UTC
 
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def outdated_files(settings: Settings) -> list[str]:
+    """Files parsed by an older document model or another OCR set-up (e.g. before pages
+    carried picture hashes): ``intake reparse`` does them again."""
+    from extractors.model import MODEL_VERSION
+    from intake.models import Parse
+
+    with session_scope(settings.db_url) as session:
+        rows = session.execute(
+            select(DossierFile.id, Parse.model_version, Parse.ocr_config)
+            .join(Parse, Parse.sha256 == DossierFile.sha256)
+            .where(DossierFile.state == FileState.DONE)
+        ).all()
+    return [
+        file_id
+        for file_id, version, config in rows
+        if version != MODEL_VERSION or config != settings.ocr_config
+    ]
+
+
+def queue_again(settings: Settings, file_ids: list[str]) -> int:
+    """Put files back on the queue (their reports are rebuilt when they are done)."""
+    queue = get_queue(settings)
+    with session_scope(settings.db_url) as session:
+        for file_id in file_ids:
+            row = session.get(DossierFile, file_id)
+            if row is None:
+                continue
+            attempt = _attempt(row.job_id) + 1
+            row.job_id = enqueue_parse(queue, row.id, attempt)
+            row.state, row.progress = FileState.QUEUED, None
+    return len(file_ids)

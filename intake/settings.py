@@ -69,9 +69,12 @@ class Settings(BaseSettings):
 
     @property
     def round(self) -> str:
-        from datetime import date
+        """New dossiers' round: set, or the year now where the bureau is (a UTC server
+        on New Year's morning in Xi'an is still in the old year)."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
 
-        return self.current_round or str(date.today().year)
+        return self.current_round or str(datetime.now(ZoneInfo(self.timezone)).year)
 
     @property
     def db_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, UploadFile
@@ -228,7 +229,12 @@ def delete_file(
     session.commit()
     session.expire_all()
     remaining = session.get(Dossier, dossier_id).files
-    if remaining and all(FileState(f.state).terminal for f in remaining):
+    if not remaining:  # nothing left to judge: no current report (its versions stay)
+        stale = session.get(Report, dossier_id)
+        if stale is not None:
+            session.delete(stale)
+            session.commit()
+    elif all(FileState(f.state).terminal for f in remaining):
         build_report(settings, dossier_id, reason=f"删除文件 {row.name}", actor=user.name)
         session.expire_all()
     return status(dossier_id, session, user)
@@ -438,8 +444,10 @@ def page_png(
             bbox = [float(v) for v in box.split(",")]
         except ValueError:
             bbox = None
-        if bbox is None or len(bbox) != 4:
+        if bbox is None or len(bbox) != 4 or not all(math.isfinite(v) for v in bbox):
             raise HTTPException(status_code=422, detail="box 应为 x0,y0,x1,y1 四个数")
+        x0, y0, x1, y1 = bbox
+        bbox = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
     picture = page_picture(FileStore(settings.data_dir), row.sha256, page, bbox)
     if picture is None:
         raise HTTPException(status_code=404, detail="这一页没有可显示的图像（如 Word 文档）")

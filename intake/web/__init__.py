@@ -33,14 +33,23 @@ from validators.packs import UnknownRulePackError, available_packs, load_pack
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.globals.update(
-    NAMES,
-    ROLE_NAMES={r.value: n for r, n in ROLE_NAMES.items()},
-    STATE_NAMES=STATE_NAMES,
-    VERDICT_NAMES=VERDICT_NAMES,
-    DISTRICTS=DISTRICTS,
-)
+
+
+def _templates(timezone: str) -> Jinja2Templates:
+    """The pages' templates for one app (its time zone in the ``when`` filter)."""
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals.update(
+        NAMES,
+        ROLE_NAMES={r.value: n for r, n in ROLE_NAMES.items()},
+        STATE_NAMES=STATE_NAMES,
+        VERDICT_NAMES=VERDICT_NAMES,
+        DISTRICTS=DISTRICTS,
+    )
+    tz = ZoneInfo(timezone)
+    templates.env.filters["when"] = lambda value: _when(value, tz)
+    return templates
+
+
 router = APIRouter(include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
@@ -90,7 +99,7 @@ def _render(
     request: Request, template: str, user: User | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     flash = request.cookies.get(FLASH_COOKIE)
-    response = templates.TemplateResponse(
+    response = request.app.state.templates.TemplateResponse(
         request,
         template,
         {
@@ -131,6 +140,16 @@ def _dossier(session: Session, user: User, dossier_id: str, action: Action) -> D
         raise PageError(exc.status, exc.message) from exc
 
 
+def _reviewable(session: Session, user: User, dossier_id: str) -> Dossier:
+    """A dossier the user may review now: its report is built and current (as the API's
+    409 says, no correction lands on a report that is being rebuilt)."""
+    dossier = _dossier(session, user, dossier_id, Action.REVIEW)
+    state = dossier_state(dossier, session.get(Report, dossier.id))
+    if state != "done":
+        raise PageError(409, "材料仍在处理中，报告生成后才能更正或确认，请稍后刷新页面再试")
+    return dossier
+
+
 def _role(user: User, roles, what: str) -> None:
     try:
         access.check_role(user, roles, what)
@@ -165,10 +184,14 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
     if not expected or not auth.same_secret(str(form.get("csrf_token", "")), expected):
         return _redirect(f"/login?next={quote(target)}", "页面已过期，请重新登录", error=True)
 
+    presented = request.cookies.get(SESSION_COOKIE)
+
     def sign_in() -> str | None:
         user = auth.authenticate(session, name, password)
         if user is None:
             return None
+        if presented:  # a new login never continues an earlier session (no fixation)
+            auth.end_session(session, presented)
         cookie, _ = auth.start_session(session, user, settings.session_hours)
         session.commit()
         return cookie
@@ -374,7 +397,7 @@ async def correct_page(
     user: User = FormUser,
 ) -> Response:
     form = await request.form()
-    _dossier(session, user, dossier_id, Action.REVIEW)
+    _reviewable(session, user, dossier_id)
     page = str(form.get("page") or "")
     old = form.get("old")
     field = str(form.get("field", ""))
@@ -422,7 +445,7 @@ async def accept_page(
     user: User = FormUser,
 ) -> Response:
     form = await request.form()
-    _dossier(session, user, dossier_id, Action.REVIEW)
+    _reviewable(session, user, dossier_id)
     criterion = str(form.get("criterion", ""))
     back = f"/dossiers/{dossier_id}#{form.get('anchor') or 'findings'}"
     try:
@@ -449,7 +472,7 @@ async def withdraw_page(
     user: User = FormUser,
 ) -> Response:
     form = await request.form()
-    _dossier(session, user, dossier_id, Action.REVIEW)
+    _reviewable(session, user, dossier_id)
     back = f"/dossiers/{dossier_id}#history"
     try:
         await run_in_threadpool(
@@ -477,11 +500,13 @@ def reviewer_home(request: Request, session: SessionDep, user: User = PageUser) 
 
 # --- bureau -------------------------------------------------------------------------------
 
+# As the verdict itself ranks them: a failure outweighs a gap, a gap a review item.
+VERDICT_RANK = {"fail": 0, "missing": 1, "review": 2, "pass": 3, "pending": 4}
 SORTS = {
     "name": lambda r: r["name"],
     "district": lambda r: r["district"],
     "state": lambda r: r["state"],
-    "verdict": lambda r: ORDER.get(r["verdict"], 9),
+    "verdict": lambda r: VERDICT_RANK.get(r["verdict"], 9),
     "fail": lambda r: r["fail"],
     "review": lambda r: r["review"],
     "updated": lambda r: r["updated_at"],
@@ -616,8 +641,7 @@ def install(app) -> None:
     """Add the pages, their static files and their error pages to the app."""
     from fastapi.staticfiles import StaticFiles
 
-    tz = ZoneInfo(app.state.settings.timezone)
-    templates.env.filters["when"] = lambda value: _when(value, tz)
+    app.state.templates = _templates(app.state.settings.timezone)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -627,7 +651,7 @@ def install(app) -> None:
 
     @app.exception_handler(PageError)
     async def page_error(request: Request, exc: PageError) -> HTMLResponse:
-        return templates.TemplateResponse(
+        return app.state.templates.TemplateResponse(
             request,
             "error.html",
             {"user": None, "role": None, "csrf": None, "flash": None, "message": exc.message,

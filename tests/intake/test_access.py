@@ -354,3 +354,74 @@ def test_changes_go_to_the_audit_trail_under_the_account(world):
     events = reviews.history(world.settings, case["d"])["events"]
     acts = {(e["actor"], e["action"]) for e in events}
     assert {("app-a", "upload"), ("rev-r", "correct"), ("bur-u", "assign")} <= acts
+
+
+def test_ids_of_another_dossier_open_nothing(world):
+    """Its own dossier in the path, another's file, review or file name in the rest."""
+    mine = _clone(world, "app-a", "rev-r")
+    theirs = _clone(world, "app-b", "rev-s")
+    applicant, reviewer = world.clients[APPLICANT], world.clients[REVIEWER]
+    base = f"/api/dossiers/{mine['d']}"
+    assert applicant.delete(f"{base}/files/{theirs['f']}").status_code == 404
+    assert applicant.put(f"{base}/files/{theirs['f']}", **_upload()).status_code == 422  # field
+    replace = {"files": [("file", ("x.pdf", io.BytesIO(b"%PDF-1.4"), "application/pdf"))]}
+    assert applicant.put(f"{base}/files/{theirs['f']}", **replace).status_code == 404
+    withdraw = reviewer.post(f"{base}/reviews/{theirs['r']}/withdraw", json={"comment": "x"})
+    assert withdraw.status_code == 422
+    assert reviews.history(world.settings, theirs["d"])["reviews"][-1]["active"]
+    page = reviewer.get(f"{base}/page.png", params={"file": "elsewhere.pdf", "page": 1})
+    assert page.status_code == 404
+    # Both dossiers still hold their files.
+    bureau = world.clients[BUREAU]
+    for case in (mine, theirs):
+        files = bureau.get(f"/api/dossiers/{case['d']}").json()["files"]
+        assert case["f"] in {f["id"] for f in files}
+
+
+@pytest.mark.parametrize("box", ["10,10,5,5", "inf,0,1,1", "nan,0,1,1", "1,2,3", "a,b,c,d"])
+def test_page_pictures_take_only_a_sane_box(world, box):
+    case = _clone(world, "app-a", "rev-r")
+    answer = world.clients[REVIEWER].get(
+        f"/api/dossiers/{case['d']}/page.png", params={"file": "audit.pdf", "page": 1, "box": box}
+    )
+    if box == "10,10,5,5":  # corners given the other way round: drawn all the same
+        assert answer.status_code == 200 and answer.content.startswith(b"\x89PNG")
+    else:
+        assert answer.status_code == 422
+
+
+def test_no_review_lands_on_a_report_being_rebuilt(world):
+    case = _clone(world, "app-a", "rev-r")
+    csrf = {"X-CSRF-Token": world.csrf[APPLICANT]}
+    world.browsers[APPLICANT].post(f"/api/dossiers/{case['d']}/files", headers=csrf, **_upload())
+    form = {"field": "staff.service_staff", "value": "8", "comment": "x",
+            "csrf_token": world.csrf[REVIEWER]}  # fmt: skip
+    answer = world.browsers[REVIEWER].post(f"/dossiers/{case['d']}/corrections", data=form)
+    assert answer.status_code == 409 and "仍在处理中" in answer.text
+    api = world.clients[REVIEWER].post(
+        f"/api/dossiers/{case['d']}/corrections",
+        json={"field": "staff.service_staff", "value": 8, "comment": "x"},
+    )
+    assert api.status_code == 409
+
+
+def test_deleting_the_last_file_leaves_no_verdict_behind(world):
+    case = _clone(world, "app-a", "rev-r")
+    applicant = world.clients[APPLICANT]
+    for f in applicant.get(f"/api/dossiers/{case['d']}").json()["files"]:
+        assert applicant.delete(f"/api/dossiers/{case['d']}/files/{f['id']}").status_code == 200
+    (row,) = [d for d in applicant.get("/api/dossiers").json()["dossiers"] if d["id"] == case["d"]]
+    assert (row["files"], row["verdict"], row["fail"], row["missing"]) == (0, "pending", 0, 0)
+    assert applicant.get(f"/api/dossiers/{case['d']}/report").status_code == 409
+    assert len(reviews.history(world.settings, case["d"])["versions"]) >= 2  # versions kept
+
+
+def test_a_new_login_ends_the_session_it_was_given(world):
+    client, _ = _browser(world.app, "app-b")
+    old = client.cookies.get("intake_session")
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post("/login", data={"name": "app-b", "password": PASSWORD, "csrf_token": token})
+    assert client.cookies.get("intake_session") != old
+    replay = TestClient(world.app, cookies={"intake_session": old})
+    assert replay.get("/api/me").status_code == 401
