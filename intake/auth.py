@@ -59,18 +59,57 @@ def set_password(session: Session, user: User, password: str) -> None:
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
+MAX_FAILURES = 5  # wrong passwords in a row before the account is locked for a while
+LOCKOUT = timedelta(minutes=15)
+
+
+class LockedOut(Exception):
+    """Too many wrong passwords: the account is locked until ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
-    """The active user with this name and password, or None (same time either way)."""
+    """The active user with this name and password, or None (same time either way).
+    ``MAX_FAILURES`` wrong passwords in a row lock the account for ``LOCKOUT``
+    (LockedOut), so a password cannot be guessed at the speed of the server; the caller
+    commits, the count is kept either way."""
     user = session.scalar(select(User).where(User.name == name))
     try:
         _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        right = True
     except (VerificationError, InvalidHashError):
+        right = False
+    if user is None:
         return None
-    if user is None or not user.active:
+    now = datetime.now(UTC)
+    locked = user.locked_until
+    if locked is not None and locked.tzinfo is None:
+        locked = locked.replace(tzinfo=UTC)
+    if locked is not None and locked > now:
+        raise LockedOut(locked)
+    if not right:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.failed_logins, user.locked_until = 0, now + LOCKOUT
+        return None
+    user.failed_logins, user.locked_until = 0, None
+    if not user.active:
         return None
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     return user
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Enable or disable an account; disabling ends its sessions and revokes its tokens."""
+    user.active = active
+    user.failed_logins, user.locked_until = 0, None
+    if not active:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
 def issue_token(session: Session, user: User) -> str:

@@ -378,6 +378,32 @@ def user_password(name: str, password: str) -> None:
     console.print(f"已更新 {name} 的密码。")
 
 
+@user.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Disable an account: its sessions end and its API tokens stop working."""
+    _set_active(name, False)
+    console.print(f"已停用 {name}，其登录和令牌均已失效。")
+
+
+@user.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    """Enable an account again (and lift a lockout after wrong passwords)."""
+    _set_active(name, True)
+    console.print(f"已启用 {name}。")
+
+
+def _set_active(name: str, active: bool) -> None:
+    from intake.auth import set_active
+    from intake.db import migrate, session_scope
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    with session_scope(settings.db_url) as session:
+        set_active(session, _account(session, name), active)
+
+
 @main.command()
 @click.argument("name")
 def token(name: str) -> None:

@@ -187,7 +187,10 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
     presented = request.cookies.get(SESSION_COOKIE)
 
     def sign_in() -> str | None:
-        user = auth.authenticate(session, name, password)
+        try:
+            user = auth.authenticate(session, name, password)
+        finally:
+            session.commit()  # the wrong-password count, whatever happened
         if user is None:
             return None
         if presented:  # a new login never continues an earlier session (no fixation)
@@ -196,7 +199,13 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
         session.commit()
         return cookie
 
-    cookie = await run_in_threadpool(sign_in)
+    try:
+        cookie = await run_in_threadpool(sign_in)
+        error = f"用户名或密码不正确（连续输错 {auth.MAX_FAILURES} 次，账号将锁定 15 分钟）"
+    except auth.LockedOut as locked:
+        cookie = None
+        until = _when(locked.until, ZoneInfo(settings.timezone))[11:]
+        error = f"该账号因多次输错密码已暂时锁定，请于 {until} 后再试，或联系主管部门"
     if cookie is None:
         token = auth.new_secret()
         response = _render(
@@ -206,7 +215,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
             status_code=401,
             next=target,
             login_csrf=token,
-            error="用户名或密码不正确",
+            error=error,
             typed_name=name,
         )
         response.set_cookie(

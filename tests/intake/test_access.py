@@ -425,3 +425,20 @@ def test_a_new_login_ends_the_session_it_was_given(world):
     assert client.cookies.get("intake_session") != old
     replay = TestClient(world.app, cookies={"intake_session": old})
     assert replay.get("/api/me").status_code == 401
+
+
+def test_the_login_page_locks_out_after_wrong_passwords(world):
+    account(world.settings, APPLICANT, "guessed")
+    client = TestClient(world.app, follow_redirects=False)
+
+    def attempt(password: str):
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        return client.post(
+            "/login", data={"name": "guessed", "password": password, "csrf_token": token}
+        )
+
+    for _ in range(5):
+        assert attempt("wrong").status_code == 401
+    locked = attempt(PASSWORD)
+    assert locked.status_code == 401 and "暂时锁定" in locked.text
