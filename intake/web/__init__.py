@@ -425,12 +425,22 @@ async def correct_page(
             _typed(old),
         )
 
+    label = NAMES["FIELD_LABELS"].get(field, field)
+    return await _review(back, run, lambda r: f"已更正{label}，报告已重新生成：{_title(r)}")
+
+
+def _title(report: dict) -> str:
+    return verdict(report)["title"]
+
+
+async def _review(back: str, action, said) -> Response:
+    """Take a reviewer's action (it rebuilds the report) and go back to the page, saying
+    what came of it, or why it was refused."""
     try:
-        report = await run_in_threadpool(run)
+        report = await run_in_threadpool(action)
     except reviews.ReviewError as exc:
         return _redirect(back, str(exc), error=True)
-    label = NAMES["FIELD_LABELS"].get(field, field)
-    return _redirect(back, f"已更正{label}，报告已重新生成：{verdict(report)['title']}")
+    return _redirect(back, said(report))
 
 
 def _typed(old: Any) -> Any:
@@ -457,18 +467,12 @@ async def accept_page(
     _reviewable(session, user, dossier_id)
     criterion = str(form.get("criterion", ""))
     back = f"/dossiers/{dossier_id}#{form.get('anchor') or 'findings'}"
-    try:
-        report = await run_in_threadpool(
-            reviews.accept,
-            settings,
-            dossier_id,
-            criterion,
-            str(form.get("comment", "")),
-            user.name,
-        )
-    except reviews.ReviewError as exc:
-        return _redirect(back, str(exc), error=True)
-    return _redirect(back, f"已确认 {criterion}：{verdict(report)['title']}")
+    comment = str(form.get("comment", ""))
+    return await _review(
+        back,
+        lambda: reviews.accept(settings, dossier_id, criterion, comment, user.name),
+        lambda r: f"已确认 {criterion}：{_title(r)}",
+    )
 
 
 @router.post("/dossiers/{dossier_id}/reviews/{review_id}/withdraw")
@@ -482,19 +486,12 @@ async def withdraw_page(
 ) -> Response:
     form = await request.form()
     _reviewable(session, user, dossier_id)
-    back = f"/dossiers/{dossier_id}#history"
-    try:
-        await run_in_threadpool(
-            reviews.withdraw,
-            settings,
-            dossier_id,
-            review_id,
-            str(form.get("comment", "")),
-            user.name,
-        )
-    except reviews.ReviewError as exc:
-        return _redirect(back, str(exc), error=True)
-    return _redirect(back, "已撤回，报告已重新生成")
+    comment = str(form.get("comment", ""))
+    return await _review(
+        f"/dossiers/{dossier_id}#history",
+        lambda: reviews.withdraw(settings, dossier_id, review_id, comment, user.name),
+        lambda r: f"已撤回，报告已重新生成：{_title(r)}",
+    )
 
 
 # --- reviewers ----------------------------------------------------------------------------

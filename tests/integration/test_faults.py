@@ -11,7 +11,8 @@ import pytest
 
 from intake.settings import Settings
 from tests.accounts import client_as
-from tests.integration.test_service import _free_port, database  # noqa: F401 (fixture)
+from tests.integration.processes import free_port as _free_port
+from tests.integration.test_service import database  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.integration
 

@@ -159,7 +159,7 @@ def test_a_worker_killed_mid_ocr_is_picked_up_again(settings, tmp_path):
 def test_reconcile_with_redis_down_waits_instead_of_failing(settings, tmp_path):
     pdf = factory.text_pdf(tmp_path / "a.pdf", [["审计报告"]])
     _, ids = _dossier(settings, [pdf])
-    from tests.integration.test_service import _free_port
+    from tests.integration.processes import free_port as _free_port
 
     down = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{_free_port()}/0"})
     assert reconcile(down) == []  # no Redis: nothing queued, nothing lost, no crash

@@ -5,9 +5,6 @@ through HTTP and the report comes back."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from tests.fixtures import factory
 from tests.fixtures.sample import write_sample
+from tests.integration.processes import cli, running
 
 pytestmark = pytest.mark.integration
 
@@ -51,12 +49,6 @@ def queue_name():
     redis.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def service(database, queue_name, tmp_path_factory):
     env = {
@@ -67,39 +59,8 @@ def service(database, queue_name, tmp_path_factory):
         "INTAKE_DATA_DIR": str(tmp_path_factory.mktemp("service-data")),
         "INTAKE_OCR_WORKERS": "2",
     }
-    port = _free_port()
-    logs = tmp_path_factory.mktemp("logs")
-    api = subprocess.Popen(
-        [sys.executable, "-m", "intake.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=(logs / "api.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "intake.cli", "worker"],
-        env=env,
-        stdout=(logs / "worker.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("API did not start: " + (logs / "api.log").read_text())
+    with running(env, tmp_path_factory.mktemp("logs")) as base:
         yield base, env
-    finally:
-        for proc in (api, worker):
-            proc.terminate()
-        for proc in (api, worker):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def _wait_done(client: httpx.Client, dossier_id: str, seconds: float = 300) -> dict:
@@ -125,24 +86,12 @@ def _parses(database: str) -> int:
     return count
 
 
-def _cli(env: dict, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "intake.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def integrator(service) -> dict[str, str]:
     """An integrator's account and token, made as the README says: on the command line."""
     _, env = service
-    _cli(env, "user", "add", "integrator", "--role", "applicant", "--password", "s3cret-pass")
-    token = _cli(env, "token", "integrator").strip()
+    cli(env, "user", "add", "integrator", "--role", "applicant", "--password", "s3cret-pass")
+    token = cli(env, "token", "integrator").strip()
     assert token.startswith("itk_")
     return {"Authorization": f"Bearer {token}"}
 

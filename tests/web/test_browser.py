@@ -16,8 +16,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import subprocess
-import sys
 import time
 import uuid
 import zipfile
@@ -29,7 +27,7 @@ from redis import Redis
 
 from tests.fixtures import factory
 from tests.fixtures.sample import write_sample
-from tests.integration.test_service import _free_port
+from tests.integration.processes import cli, running
 
 pytestmark = pytest.mark.integration
 
@@ -38,18 +36,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 REDIS_DB = 10  # this module's own Redis database, emptied afterwards
 PASSWORD = "browser-test-pass"
 SHOTS = Path(os.environ.get("INTAKE_SCREENSHOTS", Path(__file__).parents[2] / ".screenshots"))
-
-
-def _cli(env: dict, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "intake.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -68,37 +54,12 @@ def server(tmp_path_factory):
         ("秦岭科技", "applicant"), ("渭水服务", "applicant"), ("张专家", "reviewer"),
         ("市局李", "bureau"),
     ):  # fmt: skip
-        _cli(env, "user", "add", name, "--role", role, "--password", PASSWORD)
-    port = _free_port()
+        cli(env, "user", "add", name, "--role", role, "--password", PASSWORD)
     logs = tmp_path_factory.mktemp("web-logs")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "intake.cli", *args],
-            env=env,
-            stdout=(logs / f"{args[0]}.log").open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        for args in (["serve", "--port", str(port)], ["worker"])
-    ]
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the web server did not start: " + (logs / "serve.log").read_text())
-        yield {"base": base, "env": env, "logs": logs}
+        with running(env, logs) as base:
+            yield {"base": base, "env": env, "logs": logs}
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         Redis.from_url(env["INTAKE_REDIS_URL"]).flushdb()
 
 
@@ -325,7 +286,7 @@ def test_bureau_sees_a_page_reused_across_two_dossiers(
     server, browser, sample, applicant_dossier, tmp_path
 ):
     # The second applicant scripts the JSON API with a token (as an integrator would).
-    token = _cli(server["env"], "token", "渭水服务").strip()
+    token = cli(server["env"], "token", "渭水服务").strip()
     merged = _merged_with_lease(sample, tmp_path / "渭水-合并材料.pdf")
     with httpx.Client(
         base_url=server["base"], headers={"Authorization": f"Bearer {token}"}, timeout=30

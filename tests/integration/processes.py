@@ -1,0 +1,69 @@
+"""The service as its users run it: ``intake`` commands, and an API process with an rq
+worker beside it, for the integration and browser tests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(env: dict, *args: str) -> str:
+    """Run ``intake ARGS`` with ``env``; its output (the test fails on a non-zero exit)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "intake.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@contextmanager
+def running(env: dict, logs: Path) -> Iterator[str]:
+    """``intake serve`` and ``intake worker`` with ``env``; the API's base URL. Their output
+    goes to ``logs``; both are stopped afterwards."""
+    port = free_port()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "intake.cli", *args],
+            env=env,
+            stdout=(logs / f"{args[0]}.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for args in (["serve", "--port", str(port)], ["worker"])
+    ]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the API did not start: " + (logs / "serve.log").read_text())
+        yield base
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
