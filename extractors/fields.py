@@ -152,7 +152,12 @@ class PageText:
         return max(0, bisect_right(self.starts, offset) - 1)
 
     def source(self, start: int, end: int) -> tuple[str, BBox | None, float]:
-        """Text, box and confidence of the lines a span touches."""
+        """Text, box and confidence of the lines a span touches (a newline it begins or ends
+        with, left by a pattern anchored at a line start, touches no line)."""
+        while start < end - 1 and self.text[start] == "\n":
+            start += 1
+        while end - 1 > start and self.text[end - 1] == "\n":
+            end -= 1
         first, last = self.line_at(start), self.line_at(max(start, end - 1))
         lines = self.lines[first : last + 1]
         bbox = union(ln.bbox for ln in lines)

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pypinyin import lazy_pinyin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -508,9 +509,17 @@ def reviewer_home(request: Request, session: SessionDep, user: User = PageUser) 
 
 # As the verdict itself ranks them: a failure outweighs a gap, a gap a review item.
 VERDICT_RANK = {"fail": 0, "missing": 1, "review": 2, "pass": 3, "pending": 4}
+
+
+def _pinyin(text: str) -> list[str]:
+    """Chinese names sort as people look them up: by pinyin (秦岭 before 渭水), not by
+    code point."""
+    return lazy_pinyin(text)
+
+
 SORTS = {
-    "name": lambda r: r["name"],
-    "district": lambda r: r["district"],
+    "name": lambda r: _pinyin(r["name"]),
+    "district": lambda r: _pinyin(r["district"]),
     "state": lambda r: r["state"],
     "verdict": lambda r: VERDICT_RANK.get(r["verdict"], 9),
     "fail": lambda r: r["fail"],
