@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractors.fields import field_kinds
+from extractors.normalize import parse_area, parse_date, parse_money, parse_share
 from intake.db import session_scope
 from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, ReviewAction
 from intake.pipeline import build_report
@@ -29,9 +30,19 @@ def record(session: Session, dossier_id: str | None, actor: str, action: str, **
     session.add(AuditEvent(dossier_id=dossier_id, actor=actor, action=action, detail=detail))
 
 
+# What a reviewer types is read as the materials are: "48万元", "3,265,000.00", "85%",
+# "860平方米", "2017年12月31日" (a plain number also does).
+_TYPED = {"money": parse_money, "share": parse_share, "area": parse_area, "date": parse_date}
+
+
 def coerce(field: str, value: Any) -> Any:
     """A corrected value in the contract's units, or ReviewError."""
     kind = field_kinds().get(field)
+    if isinstance(value, str) and kind in _TYPED:
+        text = value.strip()
+        parsed = _TYPED[kind](text)
+        if parsed is not None and parsed.start == 0 and parsed.end == len(text):
+            value = parsed.value
     try:
         if kind in ("count", "money", "area", "share"):
             number = float(value)

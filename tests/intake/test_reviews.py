@@ -85,7 +85,8 @@ def test_accepting_a_review_item(client_and_dossier):
     ("body", "says"),
     [
         ({"field": "service.satisfaction", "value": "1.5"}, "0 到 1"),
-        ({"field": "audit.period_end", "value": "2017/12/31"}, "有效取值"),
+        ({"field": "audit.period_end", "value": "2017年13月45日"}, "有效取值"),
+        ({"field": "audit.period_end", "value": "去年年底"}, "有效取值"),
         ({"field": "staff.service_staff", "value": "12.5"}, "有效取值"),
         ({"field": "applicant.name", "value": "某公司", "comment": " "}, "理由"),
         ({"field": "applicant.name", "value": "某公司", "file": "nothere.pdf"}, "没有文件"),
@@ -115,6 +116,24 @@ def test_a_value_the_service_did_not_read_decides_once_supplied(client_and_dossi
     )
     assert answer.status_code == 201
     assert _finding(answer.json(), "12.5.service_staff")["status"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "value"),
+    [
+        ("finance.total_assets", "48万元", 480000.0),
+        ("finance.total_assets", "3,265,000.00", 3265000.0),
+        ("service.satisfaction", "93%", 0.93),
+        ("premises.area_m2", "860平方米", 860.0),
+        ("premises.area_m2", "860", 860.0),
+        ("audit.period_end", "2017年12月31日", "2017-12-31"),
+        ("audit.period_end", "2017/12/31", "2017-12-31"),
+    ],
+)
+def test_values_are_read_as_people_write_them(field, typed, value):
+    from intake.reviews import coerce
+
+    assert coerce(field, typed) == value
 
 
 @pytest.mark.parametrize("value", ["1e999", "nan", "-5"])
