@@ -212,6 +212,45 @@ def test_applicant_uploads_and_sees_findings(applicant_dossier):
     assert applicant_dossier
 
 
+FOLDER = """async () => {
+    const file = (path) => ({
+        isFile: true, isDirectory: false, fullPath: path, name: path.split("/").pop(),
+        file: (ok) => ok(new File(["x"], path.split("/").pop())),
+    });
+    const dir = (path, children) => {
+        let given = false;
+        return {
+            isFile: false, isDirectory: true, fullPath: path, name: path.split("/").pop(),
+            createReader: () => ({ readEntries: (ok) => {
+                const batch = given ? [] : children;
+                given = true;
+                setTimeout(() => ok(batch));  // as the real one, later
+            } }),
+        };
+    };
+    const root = dir("/申报材料", [
+        file("/申报材料/01-申请报告.docx"), file("/申报材料/.DS_Store"),
+        dir("/申报材料/附件", [file("/申报材料/附件/照片1.jpg")]),
+    ]);
+    const one = (await window.intakeUpload.collect([root])).map((f) => f.path);
+    const two = (await window.intakeUpload.collect([file("/a.pdf"), dir("/b", [file("/b/c.png")])]))
+        .map((f) => f.path);
+    return [one, two];
+}"""
+
+
+def test_a_dropped_folder_uploads_every_file_in_it(server, browser, applicant_dossier):
+    """Chromium gives a dropped folder as directory entries (a script cannot make real ones,
+    so the walk is given look-alikes): its files are named as inside the folder, hidden
+    files left out; dropped next to other files, a folder keeps its name."""
+    page = _login(browser, server["base"], "秦岭科技")
+    page.goto(f"/dossiers/{applicant_dossier}")
+    one, two = page.evaluate(FOLDER)
+    assert one == ["01-申请报告.docx", "附件/照片1.jpg"]
+    assert two == ["a.pdf", "b/c.png"]
+    page.context.close()
+
+
 def test_reviewer_corrects_a_value_and_the_verdict_changes(server, browser, applicant_dossier):
     # Bureau staff assign the reviewer on their list.
     bureau = _login(browser, server["base"], "市局李")

@@ -37,12 +37,13 @@
     return "上传失败（" + status + "），请稍后重试";
   }
 
-  // One XMLHttpRequest per file, so each has its own progress bar.
-  function send(method, url, file, onDone) {
+  // One XMLHttpRequest per file, so each has its own progress bar. ``path`` names a file
+  // from a dropped folder by where it is inside it.
+  function send(method, url, file, path) {
     const list = document.getElementById("uploads");
     const item = document.createElement("li");
     const name = document.createElement("span");
-    name.textContent = file.name;
+    name.textContent = path || file.name;
     const bar = document.createElement("progress");
     bar.max = 100; bar.value = 0;
     const note = document.createElement("span");
@@ -50,7 +51,7 @@
     item.append(name, bar, note);
     if (list) list.prepend(item);
     const form = new FormData();
-    form.append(method === "PUT" ? "file" : "files", file, file.name);
+    form.append(method === "PUT" ? "file" : "files", file, path || file.name);
     const xhr = new XMLHttpRequest();
     xhr.open(method, url);
     xhr.setRequestHeader("X-CSRF-Token", csrf);
@@ -65,13 +66,57 @@
         note.textContent = message(body.detail, xhr.status);
         note.className = "error";
       }
-      if (onDone) onDone();
       live.dataset.state = "processing";
       refresh();
     };
     xhr.onerror = () => { note.textContent = "网络中断，请重试"; note.className = "error"; };
     xhr.send(form);
   }
+
+  // A dropped folder (a clerk's whole 申报材料 folder) is read through the entries API:
+  // every file in it and its subfolders, named by its path inside the folder, as a zipped
+  // folder's files are; hidden files (.DS_Store, Thumbs.db's kin) are left out.
+  function readAll(reader) {
+    return new Promise((resolve, reject) => {
+      const all = [];
+      const next = () => reader.readEntries((batch) => {
+        if (!batch.length) { resolve(all); return; }
+        all.push(...batch);
+        next();  // readEntries gives at most 100 at a time
+      }, reject);
+      next();
+    });
+  }
+
+  async function walk(entry, out) {
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      out.push({ file, path: entry.fullPath.replace(/^\//, "") });
+    } else if (entry.isDirectory) {
+      for (const child of await readAll(entry.createReader())) await walk(child, out);
+    }
+  }
+
+  async function collect(entries) {
+    const out = [];
+    for (const entry of entries) await walk(entry, out);
+    if (entries.length === 1 && entries[0].isDirectory) {
+      const top = entries[0].name + "/";
+      for (const f of out) if (f.path.startsWith(top)) f.path = f.path.slice(top.length);
+    }
+    return out.filter((f) => !f.path.split("/").some((part) => part.startsWith(".")));
+  }
+
+  function dropped(transfer) {
+    // The entries must be taken while the drop event runs; reading them may take longer.
+    const items = [...(transfer.items || [])].filter((item) => item.kind === "file");
+    const entries = items.map((item) => (item.webkitGetAsEntry ? item.webkitGetAsEntry() : null));
+    if (!entries.length || entries.some((entry) => !entry) || !entries.some((e) => e.isDirectory)) {
+      return Promise.resolve([...transfer.files].map((file) => ({ file, path: file.name })));
+    }
+    return collect(entries);
+  }
+  window.intakeUpload = { collect };  // for the browser tests
 
   const zone = document.getElementById("dropzone");
   const input = document.getElementById("file-input");
@@ -83,7 +128,12 @@
     zone.addEventListener("dragleave", () => zone.classList.remove("over"));
     zone.addEventListener("drop", (e) => {
       e.preventDefault(); zone.classList.remove("over");
-      upload(e.dataTransfer.files);
+      dropped(e.dataTransfer)
+        .then((found) => {
+          if (!found.length) window.alert("拖入的文件夹中没有文件");
+          for (const f of found) send("POST", zone.dataset.upload, f.file, f.path);
+        })
+        .catch(() => window.alert("无法读取拖入的文件夹，请改为选择文件或上传 ZIP 压缩包"));
     });
     input.addEventListener("change", () => { upload(input.files); input.value = ""; });
   }
