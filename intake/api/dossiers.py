@@ -20,6 +20,7 @@ from intake.dossiers import (
     AssignmentError,
     add_upload,
     assign,
+    clean_name,
     create_dossier,
     dossier_state,
     unassign,
@@ -140,6 +141,13 @@ def _store_and_queue(
     **detail,
 ) -> UploadResult | JSONResponse:
     """Store the uploads (a ZIP is expanded), put it on the audit trail, queue each file."""
+    return _queue(session, settings, dossier, _store(session, settings, dossier, files), user,
+                  action, **detail)  # fmt: skip
+
+
+def _store(
+    session: Session, settings, dossier: Dossier, files: list[UploadFile]
+) -> list[DossierFile]:
     store = FileStore(settings.data_dir)
     added: list[DossierFile] = []
     for upload_file in files:
@@ -148,6 +156,18 @@ def _store_and_queue(
                 session, store, settings, dossier, upload_file.filename or "", upload_file.file
             )
         )
+    return added
+
+
+def _queue(
+    session: Session,
+    settings,
+    dossier: Dossier,
+    added: list[DossierFile],
+    user: User,
+    action: str,
+    **detail,
+) -> UploadResult | JSONResponse:
     reviews.record(
         session, dossier.id, user.name, action, files=[f.name for f in added],
         failed=[f.name for f in added if f.state == FileState.FAILED], **detail,
@@ -206,15 +226,28 @@ def replace_file(
     user: ApiUser,
 ) -> UploadResult | JSONResponse:
     """Replace a file with a new version: the old one leaves the dossier (its parse stays
-    cached), the new one is queued, and the report is rebuilt when it is done."""
+    cached), the new one is queued, and the report is rebuilt when it is done. A new
+    version that cannot be used (empty, an unsafe archive …) is refused with 422 and the
+    old one stays."""
     dossier = dossier_for(session, user, dossier_id, Action.UPLOAD)
     old = _dossier_file(session, dossier, file_id)
     _check_sizes([file], settings)
+    added = _store(session, settings, dossier, [file])
+    unusable = [f for f in added if f.state == FileState.FAILED]
+    if unusable:
+        session.rollback()
+        raise HTTPException(
+            status_code=422,
+            detail=f"新文件无法使用，原文件“{old.name}”未被替换：{unusable[0].error_message}",
+        )
     replaced = old.name
     session.delete(old)
     session.flush()
+    same_name = clean_name(file.filename or "") == replaced
+    if len(added) == 1 and added[0].name != replaced and same_name:
+        added[0].name = replaced  # the same name again: it was only taken by the old version
     session.expire(dossier, ["files"])
-    return _store_and_queue(session, settings, dossier, [file], user, "replace", replaced=replaced)
+    return _queue(session, settings, dossier, added, user, "replace", replaced=replaced)
 
 
 @router.delete("/dossiers/{dossier_id}/files/{file_id}")

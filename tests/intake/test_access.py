@@ -442,3 +442,19 @@ def test_the_login_page_locks_out_after_wrong_passwords(world):
         assert attempt("wrong").status_code == 401
     locked = attempt(PASSWORD)
     assert locked.status_code == 401 and "暂时锁定" in locked.text
+
+
+def test_replacing_keeps_the_old_version_when_the_new_one_is_unusable(world):
+    case = _clone(world, "app-a", "rev-r")
+    applicant = world.clients[APPLICANT]
+    path = f"/api/dossiers/{case['d']}/files/{case['f']}"
+    empty = {"files": [("file", ("audit.pdf", io.BytesIO(b""), "application/pdf"))]}
+    refused = applicant.put(path, **empty)
+    assert refused.status_code == 422 and "未被替换" in refused.json()["detail"]
+    files = applicant.get(f"/api/dossiers/{case['d']}").json()["files"]
+    assert case["f"] in {f["id"] for f in files} and len(files) == 2
+    # A usable new version under the same name takes the old one's place and name.
+    newer = {"files": [("file", ("audit.pdf", io.BytesIO(b"%PDF-1.4 newer"), "application/pdf"))]}
+    assert applicant.put(path, **newer).status_code == 202
+    names = [f["file"] for f in applicant.get(f"/api/dossiers/{case['d']}").json()["files"]]
+    assert sorted(names) == ["audit.pdf", "report.docx"]
