@@ -12,7 +12,8 @@ match on either is a reuse:
   unchanged in a PDF (reportlab, img2pdf) hash the same.
 
 Both are lowercase hex. Per picture the raw hash comes first, then the pixel hash;
-duplicates are dropped, keeping the first.
+duplicates are dropped, keeping the first. A PDF image in a picture codec gets only its raw
+hash (its bytes are the picture; decoding it costs 9 times as much and matches no more).
 """
 
 from __future__ import annotations
