@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,12 +32,6 @@ PG_ADMIN = os.environ.get(
 REDIS = "redis://127.0.0.1:6379/12"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def _upload(client: httpx.AsyncClient, dossier: str, body: bytes, i: int):
     start = time.perf_counter()
     response = await client.post(
@@ -48,9 +41,10 @@ async def _upload(client: httpx.AsyncClient, dossier: str, body: bytes, i: int):
     return response.status_code, time.perf_counter() - start
 
 
-async def run(base: str, uploads: int, concurrency: int, body: bytes) -> None:
+async def run(base: str, uploads: int, concurrency: int, body: bytes, token: str) -> None:
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+    auth = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits, headers=auth) as client:
         dossiers = [(await client.post("/api/dossiers", json={})).json()["id"] for _ in range(20)]
         gate = asyncio.Semaphore(concurrency)
 
@@ -78,6 +72,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from tests.fixtures import factory
+    from tests.integration.processes import cli, free_port, up
 
     name = f"intake_load_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -88,7 +83,7 @@ def main() -> None:
         body = factory.text_pdf(
             Path(tmp) / "a.pdf", [["审计报告", "资产总计 1,234,567.89"]]
         ).read_bytes()
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "INTAKE_DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0] + f"/{name}",
@@ -96,7 +91,9 @@ def main() -> None:
             "INTAKE_QUEUE_NAME": queue,
             "INTAKE_DATA_DIR": str(Path(tmp) / "data"),
         }
-        subprocess.run([sys.executable, "-m", "intake.cli", "migrate-db"], env=env, check=True)
+        # The uploads come from an applicant account, as an integrator's script would.
+        cli(env, "user", "add", "load-test", "--role", "applicant", "--password", "load-test-pw")
+        token = cli(env, "token", "load-test").strip()
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "intake.api:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
@@ -105,14 +102,10 @@ def main() -> None:
         )  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+            if not up(base):
+                raise SystemExit("the API did not start")
             print(f"intake serve: {args.workers} uvicorn workers, PostgreSQL, Redis, on loopback")
-            asyncio.run(run(base, args.uploads, args.concurrency, body))
+            asyncio.run(run(base, args.uploads, args.concurrency, body, token))
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -8,19 +8,20 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from intake.models import ApiToken, Role, User, WebSession, utcnow
+from intake.models import ApiToken, Role, User, WebSession, aware, utcnow
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 NAME = re.compile(r"[\w.@\-]{1,64}")
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "itk_"
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 # A hash to verify against when the name is unknown, so a wrong name and a wrong password
 # take the same time (no probing for account names).
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
@@ -84,12 +85,9 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
         right = False
     if user is None:
         return None
-    now = datetime.now(UTC)
-    locked = user.locked_until
-    if locked is not None and locked.tzinfo is None:
-        locked = locked.replace(tzinfo=UTC)
-    if locked is not None and locked > now:
-        raise LockedOut(locked)
+    now = utcnow()
+    if user.locked_until is not None and aware(user.locked_until) > now:
+        raise LockedOut(aware(user.locked_until))
     if not right:
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= MAX_FAILURES:
@@ -127,7 +125,11 @@ def user_for_token(session: Session, token: str) -> User | None:
     user = session.get(User, found.user_id)
     if user is None or not user.active:
         return None
-    found.last_used_at = utcnow()
+    now = utcnow()
+    # When a token was last used is for people ("still in use?"): a write every few minutes
+    # is enough, not one per request of a script polling the API.
+    if found.last_used_at is None or now - aware(found.last_used_at) > TOKEN_USE_RESOLUTION:
+        found.last_used_at = now
     return user
 
 
@@ -151,10 +153,7 @@ def session_for_cookie(session: Session, cookie: str) -> tuple[User, WebSession]
     row = session.get(WebSession, _digest(cookie))
     if row is None:
         return None
-    expires = row.expires_at
-    if expires.tzinfo is None:  # SQLite hands back naive datetimes
-        expires = expires.replace(tzinfo=UTC)
-    if expires < datetime.now(UTC):
+    if aware(row.expires_at) < utcnow():
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.active:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from extractors.text import compact
-from intake.dossiers import fingerprint
+from intake.dossiers import is_current
 from intake.models import Dossier, DossierFile, FileState, PagePicture, Report
 
 _PUNCT = re.compile(r"[\s,，.。、;；:：()（）\[\]【】\-—_·#＃]")
@@ -37,7 +37,7 @@ def find_reuse(session: Session, round: str | None = None) -> dict[str, Any]:
     reports = {
         r.dossier_id: r.content
         for r in session.scalars(select(Report).where(Report.dossier_id.in_(dossiers)))
-        if r.fingerprint == fingerprint(dossiers[r.dossier_id].files)
+        if is_current(r, dossiers[r.dossier_id].files)
     }
     return {
         "credit_codes": _same_value(dossiers, reports, "applicant.credit_code", str.upper),

@@ -248,11 +248,28 @@ def fingerprint(files: Iterable[DossierFile]) -> str:
     return digest.hexdigest()
 
 
+def is_current(report: Report | None, files: list[DossierFile]) -> bool:
+    """Was ``report`` built from exactly these files, all finished? (Else a file was added,
+    replaced, deleted or is being processed since.)"""
+    return (
+        report is not None
+        and bool(files)
+        and all(FileState(f.state).terminal for f in files)
+        and report.fingerprint == fingerprint(files)
+    )
+
+
+def current_report(session: Session, dossier: Dossier) -> Report | None:
+    """The dossier's report, if it is current (``is_current``)."""
+    report = session.get(Report, dossier.id)
+    return report if is_current(report, dossier.files) else None
+
+
 def dossier_state(dossier: Dossier, report: Report | None) -> DossierState:
     files = dossier.files
+    if is_current(report, files):
+        return DossierState.DONE
     if files and all(FileState(f.state).terminal for f in files):
-        if report is not None and report.fingerprint == fingerprint(files):
-            return DossierState.DONE
         return DossierState.PROCESSING
     if all(f.state == FileState.QUEUED for f in files):
         return DossierState.QUEUED

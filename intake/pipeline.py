@@ -54,12 +54,7 @@ def process_file(settings: Settings, file_id: str, progress: Progress | None = N
         row.state = FileState.PROCESSING
         row.progress = "parsing"
         cached = session.get(Parse, sha)
-        current = (
-            cached is not None
-            and cached.model_version == MODEL_VERSION
-            and cached.ocr_config == settings.ocr_config
-        )
-        outcome = ParseOutcome.of(cached) if current else None
+        outcome = ParseOutcome.of(cached) if parse_is_current(cached, settings) else None
 
     if outcome is None or (outcome.state == ParseState.DONE and not store.has_document(sha)):
         outcome = _parse(settings, store, file_id, sha, progress)
@@ -76,6 +71,15 @@ def process_file(settings: Settings, file_id: str, progress: Progress | None = N
         dossier_id = row.dossier_id
     maybe_build_report(settings, dossier_id)
     return final
+
+
+def parse_is_current(parse: Parse | None, settings: Settings) -> bool:
+    """Was this parse made by today's document model and OCR set-up? (Else it is redone.)"""
+    return (
+        parse is not None
+        and parse.model_version == MODEL_VERSION
+        and parse.ocr_config == settings.ocr_config
+    )
 
 
 class ParseOutcome(NamedTuple):
@@ -180,15 +184,21 @@ class _ProgressWriter:
             log.debug("progress write failed", exc_info=True)
 
 
-def maybe_build_report(settings: Settings, dossier_id: str) -> bool:
-    """Build the report when every file of the dossier has finished (done or failed)."""
+def maybe_build_report(
+    settings: Settings, dossier_id: str, reason: str = "材料处理完成", actor: str | None = None
+) -> bool:
+    """Build the report when every file of the dossier has finished (done or failed). A
+    dossier left with no files has no current report (its versions stay)."""
     with session_scope(settings.db_url) as session:
         states = session.scalars(
             select(DossierFile.state).where(DossierFile.dossier_id == dossier_id)
         ).all()
-    if not states or not all(FileState(s).terminal for s in states):
+        if not states:
+            session.execute(delete(Report).where(Report.dossier_id == dossier_id))
+            return False
+    if not all(FileState(s).terminal for s in states):
         return False
-    build_report(settings, dossier_id)
+    build_report(settings, dossier_id, reason=reason, actor=actor)
     return True
 
 

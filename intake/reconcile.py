@@ -16,7 +16,7 @@ from rq.worker import Worker
 from sqlalchemy import select
 
 from intake.db import session_scope
-from intake.models import DossierFile, FileState, utcnow
+from intake.models import DossierFile, FileState, aware, utcnow
 from intake.queue import enqueue_parse, get_queue
 from intake.settings import Settings
 
@@ -37,7 +37,7 @@ def reconcile(settings: Settings) -> list[str]:
         workers = {
             w.name: w
             for w in Worker.all(connection=connection)
-            if w.last_heartbeat is not None and _aware(w.last_heartbeat) > stale
+            if w.last_heartbeat is not None and aware(w.last_heartbeat) > stale
         }
     except RedisError:
         log.warning("reconcile: Redis unavailable, will try again")
@@ -50,7 +50,7 @@ def reconcile(settings: Settings) -> list[str]:
             )
         ).all()
         for row in owed:
-            young = row.created_at and utcnow() - _aware(row.created_at) < GRACE
+            young = row.created_at and utcnow() - aware(row.created_at) < GRACE
             if row.job_id is None and young:
                 continue  # just uploaded: its job is being queued right now
             if _alive(row.job_id, connection, workers):
@@ -92,29 +92,19 @@ def _attempt(job_id: str | None) -> int:
     return 0
 
 
-def _aware(moment):
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def outdated_files(settings: Settings) -> list[str]:
     """Files parsed by an older document model or another OCR set-up (e.g. before pages
     carried picture hashes): ``intake reparse`` does them again."""
-    from extractors.model import MODEL_VERSION
     from intake.models import Parse
+    from intake.pipeline import parse_is_current
 
     with session_scope(settings.db_url) as session:
         rows = session.execute(
-            select(DossierFile.id, Parse.model_version, Parse.ocr_config)
+            select(DossierFile.id, Parse)
             .join(Parse, Parse.sha256 == DossierFile.sha256)
             .where(DossierFile.state == FileState.DONE)
         ).all()
-    return [
-        file_id
-        for file_id, version, config in rows
-        if version != MODEL_VERSION or config != settings.ocr_config
-    ]
+        return [file_id for file_id, parse in rows if not parse_is_current(parse, settings)]
 
 
 def queue_again(settings: Settings, file_ids: list[str]) -> int:

@@ -45,14 +45,25 @@ class NotLoggedIn(HTTPException):
 
 def identify(request: Request, session: Session) -> User | None:
     """The user of a request, or None. A browser session also leaves its CSRF token in
-    ``request.state.csrf`` for the pages to embed."""
+    ``request.state.csrf`` for the pages to embed.
+
+    The lookup's transaction is ended before returning, so its connection goes back to the
+    pool: FastAPI runs this and the endpoint as two threadpool calls, and a connection held
+    in between starved the pool under 200 concurrent uploads (every thread holding one and
+    waiting for a thread)."""
+    try:
+        return _identify(request, session)
+    finally:
+        session.commit()  # the objects stay loaded (expire_on_commit=False)
+
+
+def _identify(request: Request, session: Session) -> User | None:
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotLoggedIn("Authorization 请求头格式应为：Bearer <令牌>")
         user = auth.user_for_token(session, token.strip())
-        session.commit()
         if user is None:
             raise NotLoggedIn("令牌无效或已停用，请向管理员重新申请")
         request.state.csrf = None

@@ -22,6 +22,7 @@ from intake.dossiers import (
     assign,
     clean_name,
     create_dossier,
+    current_report,
     dossier_state,
     unassign,
 )
@@ -131,23 +132,10 @@ def _check_sizes(files: list[UploadFile], settings) -> None:
             )
 
 
-def _store_and_queue(
-    session: Session,
-    settings,
-    dossier: Dossier,
-    files: list[UploadFile],
-    user: User,
-    action: str = "upload",
-    **detail,
-) -> UploadResult | JSONResponse:
-    """Store the uploads (a ZIP is expanded), put it on the audit trail, queue each file."""
-    return _queue(session, settings, dossier, _store(session, settings, dossier, files), user,
-                  action, **detail)  # fmt: skip
-
-
 def _store(
     session: Session, settings, dossier: Dossier, files: list[UploadFile]
 ) -> list[DossierFile]:
+    """Store the uploads (a ZIP is expanded into its files)."""
     store = FileStore(settings.data_dir)
     added: list[DossierFile] = []
     for upload_file in files:
@@ -168,6 +156,7 @@ def _queue(
     action: str,
     **detail,
 ) -> UploadResult | JSONResponse:
+    """Put stored files on the audit trail and queue each for parsing."""
     reviews.record(
         session, dossier.id, user.name, action, files=[f.name for f in added],
         failed=[f.name for f in added if f.state == FileState.FAILED], **detail,
@@ -206,7 +195,8 @@ def upload(
     the size limit is refused with 413 before anything is stored."""
     dossier = dossier_for(session, user, dossier_id, Action.UPLOAD)
     _check_sizes(files, settings)
-    return _store_and_queue(session, settings, dossier, files, user)
+    return _queue(session, settings, dossier, _store(session, settings, dossier, files), user,
+                  "upload")  # fmt: skip
 
 
 def _dossier_file(session: Session, dossier: Dossier, file_id: str) -> DossierFile:
@@ -257,19 +247,12 @@ def delete_file(
     """Take a file out of the dossier; the report is rebuilt without it."""
     dossier = dossier_for(session, user, dossier_id, Action.UPLOAD)
     row = _dossier_file(session, dossier, file_id)
-    reviews.record(session, dossier_id, user.name, "delete", file=row.name)
+    name = row.name
+    reviews.record(session, dossier_id, user.name, "delete", file=name)
     session.delete(row)
     session.commit()
+    maybe_build_report(settings, dossier_id, reason=f"删除文件 {name}", actor=user.name)
     session.expire_all()
-    remaining = session.get(Dossier, dossier_id).files
-    if not remaining:  # nothing left to judge: no current report (its versions stay)
-        stale = session.get(Report, dossier_id)
-        if stale is not None:
-            session.delete(stale)
-            session.commit()
-    elif all(FileState(f.state).terminal for f in remaining):
-        build_report(settings, dossier_id, reason=f"删除文件 {row.name}", actor=user.name)
-        session.expire_all()
     return status(dossier_id, session, user)
 
 
@@ -292,9 +275,9 @@ def status(dossier_id: str, session: SessionDep, user: ApiUser) -> DossierStatus
 
 
 def _current_report(session: Session, dossier: Dossier) -> dict:
-    report = session.get(Report, dossier.id)
-    state = dossier_state(dossier, report)
-    if state != "done" or report is None:
+    report = current_report(session, dossier)
+    if report is None:
+        state = dossier_state(dossier, None)
         raise HTTPException(
             status_code=409, detail=f"报告尚未生成（当前状态：{state}），请稍后再试"
         )

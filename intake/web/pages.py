@@ -3,10 +3,10 @@ its CSRF token checked), Chinese error pages, flash messages and access checks."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from intake import access, auth
 from intake.access import ROLE_NAMES, Action
 from intake.api.deps import SessionDep, identify
-from intake.dossiers import DISTRICTS, dossier_state
-from intake.models import Dossier, Report, Role, User
+from intake.dossiers import DISTRICTS, current_report
+from intake.models import Dossier, Role, User, aware
 from intake.overview import STATE_NAMES, VERDICT_NAMES
 from intake.reports.html import NAMES
 
@@ -117,8 +117,6 @@ def redirect(url: str, flash: str | None = None, error: bool = False) -> Redirec
 
 
 def unflash(value: str) -> dict[str, Any]:
-    from urllib.parse import unquote
-
     text = unquote(value)[:500]
     return {"error": text.startswith("!"), "text": text.lstrip("!")}
 
@@ -134,8 +132,7 @@ def reviewable(session: Session, user: User, dossier_id: str) -> Dossier:
     """A dossier the user may review now: its report is built and current (as the API's
     409 says, no correction lands on a report that is being rebuilt)."""
     dossier = visible_dossier(session, user, dossier_id, Action.REVIEW)
-    state = dossier_state(dossier, session.get(Report, dossier.id))
-    if state != "done":
+    if current_report(session, dossier) is None:
         raise PageError(409, "材料仍在处理中，报告生成后才能更正或确认，请稍后刷新页面再试")
     return dossier
 
@@ -155,9 +152,7 @@ def local_time(value: Any, tz: ZoneInfo) -> str:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return aware(moment).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def safe_next(target: str | None) -> str:

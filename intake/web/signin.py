@@ -28,12 +28,19 @@ router = APIRouter(include_in_schema=False)
 # --- signing in ---------------------------------------------------------------------------
 
 
-@router.get("/login")
-def login_page(request: Request, next: str = "/") -> HTMLResponse:
+def _login_form(request: Request, target: str, status_code: int = 200, **shown) -> HTMLResponse:
+    """The login page, with a fresh login CSRF token in a form field and a cookie."""
     token = auth.new_secret()
-    response = render(request, "login.html", None, next=safe_next(next), login_csrf=token)
+    response = render(
+        request, "login.html", None, status_code, next=target, login_csrf=token, **shown
+    )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
     return response
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    return _login_form(request, safe_next(next))
 
 
 @router.post("/login")
@@ -60,29 +67,16 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
         session.commit()
         return cookie
 
+    minutes = int(auth.LOCKOUT.total_seconds() // 60)
     try:
         cookie = await run_in_threadpool(sign_in)
-        error = f"用户名或密码不正确（连续输错 {auth.MAX_FAILURES} 次，账号将锁定 15 分钟）"
+        error = f"用户名或密码不正确（连续输错 {auth.MAX_FAILURES} 次，账号将锁定 {minutes} 分钟）"
     except auth.LockedOut as locked:
         cookie = None
         until = local_time(locked.until, ZoneInfo(settings.timezone))[11:]
         error = f"该账号因多次输错密码已暂时锁定，请于 {until} 后再试，或联系主管部门"
     if cookie is None:
-        token = auth.new_secret()
-        response = render(
-            request,
-            "login.html",
-            None,
-            status_code=401,
-            next=target,
-            login_csrf=token,
-            error=error,
-            typed_name=name,
-        )
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login"
-        )
-        return response
+        return _login_form(request, target, 401, error=error, typed_name=name)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

@@ -458,3 +458,25 @@ def test_replacing_keeps_the_old_version_when_the_new_one_is_unusable(world):
     assert applicant.put(path, **newer).status_code == 202
     names = [f["file"] for f in applicant.get(f"/api/dossiers/{case['d']}").json()["files"]]
     assert sorted(names) == ["audit.pdf", "report.docx"]
+
+
+def test_identifying_the_user_gives_its_connection_back(world):
+    """FastAPI runs the user lookup and the endpoint as two threadpool calls: a connection
+    held in between starved the pool under 200 concurrent uploads (benchmarks/load_test.py)."""
+    from types import SimpleNamespace
+
+    from intake.api.deps import identify
+    from intake.db import get_engine, session_factory
+
+    _, token = account(world.settings, BUREAU, "bur-u")
+    pool = get_engine(world.settings.db_url).pool
+    session = session_factory(world.settings.db_url)()
+    try:
+        before = pool.checkedout()
+        request = SimpleNamespace(
+            headers={"authorization": f"Bearer {token}"}, cookies={}, state=SimpleNamespace()
+        )
+        assert identify(request, session).name == "bur-u"
+        assert pool.checkedout() == before
+    finally:
+        session.close()

@@ -34,6 +34,18 @@ def cli(env: dict, *args: str) -> str:
     return done.stdout
 
 
+def up(base: str, seconds: float = 30) -> bool:
+    """Wait until the API at ``base`` answers its health check."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return False
+
+
 @contextmanager
 def running(env: dict, logs: Path) -> Iterator[str]:
     """``intake serve`` and ``intake worker`` with ``env``; the API's base URL. Their output
@@ -50,13 +62,7 @@ def running(env: dict, logs: Path) -> Iterator[str]:
     ]
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
+        if not up(base):
             pytest.fail("the API did not start: " + (logs / "serve.log").read_text())
         yield base
     finally:

@@ -308,17 +308,8 @@ def test_reviewer_corrects_a_value_and_the_verdict_changes(server, browser, appl
 def _merged_with_lease(sample: Path, target: Path) -> Path:
     """Another applicant's merged PDF: its own cover page, then the first applicant's
     scanned lease page copied in (the reuse to catch)."""
-    import pypdfium2 as pdfium
-
     cover = factory.text_pdf(target.with_name("cover.pdf"), [["房屋租赁合同", "渭水服务租赁材料"]])
-    merged = pdfium.PdfDocument.new()
-    for source in (cover, sample / "04-房屋租赁合同.pdf"):
-        pdf = pdfium.PdfDocument(str(source))
-        merged.import_pages(pdf)
-        pdf.close()
-    merged.save(str(target))
-    merged.close()
-    return target
+    return factory.merged_pdf(target, [cover, sample / "04-房屋租赁合同.pdf"])
 
 
 def test_bureau_sees_a_page_reused_across_two_dossiers(
