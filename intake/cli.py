@@ -289,8 +289,8 @@ def reparse(in_process: bool) -> None:
         console.print("没有需要重新解析的文件。")
         return
     if not in_process:
-        queue_again(settings, files)
-        console.print(f"已重新排队 {len(files)} 个文件，由后台处理进程解析。")
+        queued = queue_again(settings, files)
+        console.print(f"已重新排队 {queued} 个文件，由后台处理进程解析。")
         return
     for n, file_id in enumerate(files, 1):
         process_file(settings, file_id)

@@ -110,12 +110,14 @@ def outdated_files(settings: Settings) -> list[str]:
 def queue_again(settings: Settings, file_ids: list[str]) -> int:
     """Put files back on the queue (their reports are rebuilt when they are done)."""
     queue = get_queue(settings)
+    queued = 0
     with session_scope(settings.db_url) as session:
         for file_id in file_ids:
             row = session.get(DossierFile, file_id)
-            if row is None:
+            if row is None:  # deleted since it was listed
                 continue
             attempt = _attempt(row.job_id) + 1
             row.job_id = enqueue_parse(queue, row.id, attempt)
             row.state, row.progress = FileState.QUEUED, None
-    return len(file_ids)
+            queued += 1
+    return queued

@@ -8,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pypinyin import lazy_pinyin
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from intake import reviews
 from intake.access import BUREAU_ONLY, Action
@@ -51,6 +52,14 @@ SORTS = {
 }
 
 
+def _rounds(session: Session, settings, asked: str | None) -> tuple[str, list[str]]:
+    """The round a page shows (asked for, "" for all, else the current one) and every round
+    there is, newest first."""
+    chosen = settings.round if asked is None else asked
+    rounds = set(session.scalars(select(Dossier.round).distinct())) - {""}
+    return chosen, sorted(rounds, reverse=True)
+
+
 @router.get("/bureau")
 def bureau_home(
     request: Request,
@@ -65,7 +74,7 @@ def bureau_home(
     order: str = "desc",
 ) -> HTMLResponse:
     require_role(user, BUREAU_ONLY, "进入主管部门页面")
-    chosen_round = settings.round if round is None else round
+    chosen_round, rounds = _rounds(session, settings, round)
     rows = [overview(session, d) for d in visible_dossiers(session, user, chosen_round or None)]
     districts = sorted({r["district"] for r in rows if r["district"]})
     if state:
@@ -75,7 +84,6 @@ def bureau_home(
     if verdict_is:
         rows = [r for r in rows if r["verdict"] == verdict_is]
     rows.sort(key=SORTS.get(sort, SORTS["updated"]), reverse=order == "desc")
-    rounds = sorted(set(session.scalars(select(Dossier.round).distinct())) - {""}, reverse=True)
     reviewers = session.scalars(
         select(User).where(User.role == Role.REVIEWER, User.active).order_by(User.name)
     ).all()
@@ -150,8 +158,7 @@ def reuse_page(
     round: str | None = None,
 ) -> HTMLResponse:
     require_role(user, BUREAU_ONLY, "查看跨申报比对")
-    chosen = settings.round if round is None else round
-    rounds = sorted(set(session.scalars(select(Dossier.round).distinct())) - {""}, reverse=True)
+    chosen, rounds = _rounds(session, settings, round)
     return render(
         request,
         "reuse.html",

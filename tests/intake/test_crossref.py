@@ -149,3 +149,27 @@ def test_reparse_gives_old_parses_their_picture_hashes(settings, samples):
     with session_scope(settings.db_url) as session:
         assert session.query(PagePicture).filter_by(sha256=sha).count() >= 1
         assert session.get(Report, dossier_id) is not None
+
+
+def test_reparse_queues_outdated_files_for_the_workers(settings, samples):
+    from redis import Redis
+    from rq import Queue
+
+    from intake.pipeline import process_file
+    from intake.reconcile import queue_again
+    from tests.intake.test_pipeline import _dossier_with
+
+    queued_settings = settings.model_copy(
+        update={"redis_url": "redis://127.0.0.1:6379/9", "queue_name": "test-reparse"}
+    )
+    _, (file_id,) = _dossier_with(settings, [samples["text_pdf"]])
+    process_file(settings, file_id)
+    redis = Redis.from_url(queued_settings.redis_url)
+    try:
+        assert queue_again(queued_settings, [file_id, "gone"]) == 1  # a deleted id is skipped
+        with session_scope(settings.db_url) as session:
+            row = session.get(DossierFile, file_id)
+            assert row.state == FileState.QUEUED and row.job_id.startswith(f"parse-{file_id}-r")
+        assert Queue("test-reparse", connection=redis).job_ids == [row.job_id]
+    finally:
+        redis.flushdb()
