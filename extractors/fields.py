@@ -331,6 +331,7 @@ def field_kinds() -> dict[str, str]:
             "finance.liabilities_and_equity": "money",
             "audit.period_end": "date",
             "premises.lease_end": "date",
+            "audit.opinion": "opinion",  # unqualified, qualified, adverse or disclaimer
         }
     )
     return kinds

@@ -19,6 +19,7 @@ from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, Re
 from intake.pipeline import build_report
 from intake.reports.html import FIELD_LABELS
 from intake.settings import Settings
+from validators.checks import OPINIONS
 
 
 class ReviewError(ValueError):
@@ -38,6 +39,15 @@ _TYPED = {"money": parse_money, "share": parse_share, "area": parse_area, "date"
 def coerce(field: str, value: Any) -> Any:
     """A corrected value in the contract's units, or ReviewError."""
     kind = field_kinds().get(field)
+    if kind == "opinion":
+        # The contract's four values, or the labels the report shows them by (a reviewer
+        # confirming "标准无保留意见" means unqualified, not a fifth kind of opinion).
+        by_label = {label: key for key, label in OPINIONS.items()}
+        text = str(value).strip()
+        if text in OPINIONS or text in by_label:
+            return by_label.get(text, text)
+        choices = "、".join(OPINIONS.values())
+        raise ReviewError(f"审计意见请填写：{choices}")
     if isinstance(value, str) and kind in _TYPED:
         text = value.strip()
         parsed = _TYPED[kind](text)

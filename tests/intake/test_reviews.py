@@ -87,6 +87,7 @@ def test_accepting_a_review_item(client_and_dossier):
         ({"field": "service.satisfaction", "value": "1.5"}, "0 到 1"),
         ({"field": "audit.period_end", "value": "2017年13月45日"}, "有效取值"),
         ({"field": "audit.period_end", "value": "去年年底"}, "有效取值"),
+        ({"field": "audit.opinion", "value": "还行"}, "标准无保留意见、保留意见"),
         ({"field": "staff.service_staff", "value": "12.5"}, "有效取值"),
         ({"field": "applicant.name", "value": "某公司", "comment": " "}, "理由"),
         ({"field": "applicant.name", "value": "某公司", "file": "nothere.pdf"}, "没有文件"),
@@ -128,6 +129,9 @@ def test_a_value_the_service_did_not_read_decides_once_supplied(client_and_dossi
         ("premises.area_m2", "860", 860.0),
         ("audit.period_end", "2017年12月31日", "2017-12-31"),
         ("audit.period_end", "2017/12/31", "2017-12-31"),
+        ("audit.opinion", "标准无保留意见", "unqualified"),
+        ("audit.opinion", "qualified", "qualified"),
+        ("audit.opinion", " 无法表示意见 ", "disclaimer"),
     ],
 )
 def test_values_are_read_as_people_write_them(field, typed, value):
@@ -144,3 +148,13 @@ def test_non_numbers_are_refused(client_and_dossier, value):
         json={"field": "finance.total_assets", "value": value, "comment": "x", "actor": "甲"},
     )
     assert answer.status_code == 422
+
+
+def test_an_opinion_confirmed_by_its_label_passes(client_and_dossier):
+    client, dossier_id = client_and_dossier
+    answer = client.post(
+        f"/api/dossiers/{dossier_id}/corrections",
+        json={"field": "audit.opinion", "value": "标准无保留意见", "comment": "核对原件"},
+    )
+    assert answer.status_code == 201, answer.text
+    assert _finding(answer.json(), "x.audit_opinion")["status"] == "pass"
