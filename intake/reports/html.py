@@ -6,6 +6,7 @@ part of the page with the box drawn (``crops``)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -67,6 +68,7 @@ NAMES = {
 }
 
 
+@cache
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("intake.reports", "templates"), autoescape=select_autoescape(["html"])
