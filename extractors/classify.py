@@ -51,7 +51,6 @@ SCORING_KEYS = {
     "boundary",
     "head_lines",
     "prominent",
-    "low_confidence",
 }
 
 _DIGITS = re.compile(r"\d+")
@@ -552,12 +551,3 @@ def material_at(materials: list[Material], file: str, page: int) -> str | None:
         if m.file == file and m.pages[0] <= page <= m.pages[1]:
             return m.type
     return None
-
-
-def low_confidence(materials: list[Material]) -> list[Material]:
-    limit = cue_book().scoring["low_confidence"]
-    return [m for m in materials if m.confidence < limit or (m.type == OTHER and not m.explicit)]
-
-
-def type_label(kind: str) -> str:
-    return cue_book().types.get(kind, {}).get("label", kind)

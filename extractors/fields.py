@@ -660,7 +660,6 @@ _OPINION_END = re.compile(r"形成.{0,8}意见的基础|二、|管理层")
 # An OCR'd opinion may lose 公允反映; "in all material respects" with no qualification,
 # adverse or disclaimer wording is still an unqualified opinion, read less surely.
 _UNQUALIFIED_WEAK = re.compile(r"在所有重大方面|一、审计意见")
-_STATEMENT_NUMBER = re.compile(r"-?\d[\d,. ]*\d(?:\.\d{2})?|\d")
 
 
 def _audit(pages: list[PageText], materials: list[Material]) -> list[FieldValue]:

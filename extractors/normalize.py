@@ -27,7 +27,6 @@ _DIGITS = r"\d+(?:[,，]\d{3})*(?:\.\d+)?"
 _GROUPED = re.compile(
     r"\d{1,3}(?:,\d{3})+\.\d{2}"
 )  # 1,234,567.89: stops before a glued next figure
-_PLAIN = re.compile(r"-?\d+(?:\.\d+)?")
 _CN_NUM = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億点"
 _CN_MONEY = re.compile(rf"[{_CN_NUM}元圆角分整正]+")
 

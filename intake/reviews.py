@@ -17,9 +17,9 @@ from extractors.normalize import parse_area, parse_date, parse_money, parse_shar
 from intake.db import session_scope
 from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, ReviewAction
 from intake.pipeline import build_report
-from intake.reports.html import FIELD_LABELS
+from intake.reports.build import review_entry
 from intake.settings import Settings
-from validators.checks import OPINIONS
+from validators.checks import FIELD_NAMES, OPINIONS
 
 
 class ReviewError(ValueError):
@@ -125,7 +125,7 @@ def correct(
             )
         )
         record(session, dossier_id, actor, "correct", comment=comment, **target)
-    label = FIELD_LABELS.get(field, field)
+    label = FIELD_NAMES.get(field, field)
     reason = f"更正{label}：{new}" if old is None else f"更正{label}：{old} → {new}"
     return build_report(settings, dossier_id, reason=reason, actor=actor.strip())
 
@@ -198,18 +198,7 @@ def history(settings: Settings, dossier_id: str) -> dict:
                 }
                 for v in versions
             ],
-            "reviews": [
-                {
-                    "id": r.id,
-                    "action": r.action,
-                    "target": r.target,
-                    "comment": r.comment,
-                    "actor": r.actor,
-                    "active": r.active,
-                    "at": r.created_at.isoformat(timespec="seconds"),
-                }
-                for r in reviews
-            ],
+            "reviews": [{**review_entry(r), "active": r.active} for r in reviews],
             "events": [
                 {
                     "actor": e.actor,

@@ -68,14 +68,7 @@ def at_least(
 
 
 def any_of(facts: Facts, conditions: list[dict]) -> Outcome:
-    seen: list[tuple[str, FieldValue, bool]] = []
-    for cond in conditions:
-        picked = _pick(facts, cond["field"], cond.get("prefer"))
-        if picked is None:
-            continue
-        ref, v = picked
-        ok = v.value > cond["above"] if "above" in cond else v.value >= cond["min"]
-        seen.append((ref, v, ok))
+    seen = [met for cond in conditions if (met := _condition_met(facts, cond)) is not None]
     if not seen:
         return Outcome(Status.MISSING)
     refs = [r for r, _, _ in seen]
@@ -353,17 +346,40 @@ def needs_review(facts: Facts, material: str) -> Outcome:
     return Outcome(Status.REVIEW, [], {"where": "；".join(pages)})
 
 
+# How fields are named to people (messages, reports, pages): one table.
 FIELD_NAMES = {
+    "applicant.name": "单位名称",
+    "applicant.credit_code": "统一社会信用代码",
+    "applicant.address": "注册地址",
+    "applicant.legal_representative": "法定代表人",
+    "applicant.established": "成立日期",
+    "finance.total_assets": "资产总额",
+    "finance.revenue": "营业收入",
+    "finance.service_revenue": "服务收入",
+    "finance.liabilities_and_equity": "负债和所有者权益总计",
+    "audit.period_end": "审计期末",
+    "audit.firm": "会计师事务所",
+    "audit.opinion": "审计意见",
+    "audit.report_number": "审计报告文号",
+    "premises.area_m2": "服务面积（平方米）",
+    "premises.address": "场所地址",
+    "premises.holder": "承租方/权利人",
+    "premises.lease_end": "租赁到期日",
     "service.smes_served": "年服务本市中小企业数量",
+    "service.smes_served_by_year": "分年度服务企业数量",
     "service.sme_revenue": "服务本市中小企业营业收入",
+    "service.satisfaction": "用户满意度",
+    "service.public_interest_share": "公益性服务占比",
+    "service.agencies_aggregated": "集聚服务机构数量",
     "service.activities": "年开展服务活动次数",
+    "staff.service_staff": "服务人员数",
+    "staff.qualified_share": "专业人员占比",
+    "application.date": "申报日期",
     "function.info.offline_firms": "线下年服务企业数量",
     "function.training.person_times": "年培训人次",
     "function.finance.activities": "年投融资对接等活动次数",
     "function.finance.amount": "帮助中小企业融资总额",
     "function.finance.guarantees": "年新增担保额",
-    "finance.total_assets": "资产总计",
-    "finance.liabilities_and_equity": "负债和所有者权益总计",
 }
 
 

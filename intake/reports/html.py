@@ -17,36 +17,6 @@ from validators.checks import FIELD_NAMES, MATERIAL_NAMES, OPINIONS
 STATUS_NAMES = {"pass": "符合", "fail": "不符合", "missing": "缺失", "review": "待人工审核"}
 FILE_STATES = {"queued": "排队中", "processing": "处理中", "done": "已完成", "failed": "失败"}
 KIND_NAMES = {"lease": "租赁合同", "property_certificate": "房产证/不动产权证书"}
-FIELD_LABELS = {
-    "applicant.name": "单位名称",
-    "applicant.credit_code": "统一社会信用代码",
-    "applicant.address": "注册地址",
-    "applicant.legal_representative": "法定代表人",
-    "applicant.established": "成立日期",
-    "finance.total_assets": "资产总额",
-    "finance.revenue": "营业收入",
-    "finance.service_revenue": "服务收入",
-    "finance.liabilities_and_equity": "负债和所有者权益总计",
-    "audit.period_end": "审计期末",
-    "audit.firm": "会计师事务所",
-    "audit.opinion": "审计意见",
-    "audit.report_number": "审计报告文号",
-    "premises.area_m2": "服务面积（平方米）",
-    "premises.address": "场所地址",
-    "premises.holder": "承租方/权利人",
-    "premises.lease_end": "租赁到期日",
-    "service.smes_served": "年服务中小企业数量",
-    "service.smes_served_by_year": "分年度服务企业数量",
-    "service.sme_revenue": "服务中小企业营业收入",
-    "service.satisfaction": "用户满意度",
-    "service.public_interest_share": "公益性服务占比",
-    "service.agencies_aggregated": "集聚服务机构数量",
-    "service.activities": "年服务活动次数",
-    "staff.service_staff": "服务人员数",
-    "staff.qualified_share": "专业人员占比",
-    "application.date": "申报日期",
-    **{k: v for k, v in FIELD_NAMES.items() if k.startswith("function.")},
-}
 CHECKLIST = (
     "application_report",
     "business_licence",
@@ -62,7 +32,7 @@ NAMES = {
     "STATUS_NAMES": STATUS_NAMES,
     "FILE_STATES": FILE_STATES,
     "KIND_NAMES": KIND_NAMES,
-    "FIELD_LABELS": FIELD_LABELS,
+    "FIELD_LABELS": FIELD_NAMES,  # the templates' name for it
     "OPINIONS": OPINIONS,
     "MATERIAL_NAMES": {**MATERIAL_NAMES, "other": "其他/未识别"},
 }
@@ -144,7 +114,7 @@ def evidence_of(
                 "field": name,
                 "kind": kind,
                 "raw": v["value"],
-                "label": FIELD_LABELS.get(name, name),
+                "label": FIELD_NAMES.get(name, name),
                 "value": value,
                 "crop": (crops or {}).get(ref),
             }

@@ -17,7 +17,7 @@ from intake.api.deps import SessionDep, SettingsDep
 from intake.dossiers import create_dossier, dossier_state
 from intake.models import Dossier, Report, Role, User
 from intake.overview import overview, visible_dossiers
-from intake.reports.html import NAMES, ORDER, by_article, checklist, evidence_of, verdict
+from intake.reports.html import ORDER, by_article, checklist, evidence_of, verdict
 from intake.web.pages import (
     FormUser,
     PageUser,
@@ -27,6 +27,7 @@ from intake.web.pages import (
     reviewable,
     visible_dossier,
 )
+from validators.checks import FIELD_NAMES
 from validators.packs import UnknownRulePackError, available_packs, load_pack
 
 router = APIRouter(include_in_schema=False)
@@ -138,7 +139,7 @@ def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -
         "can_upload": access.may(user, dossier, Action.UPLOAD),
         "can_review": access.may(user, dossier, Action.REVIEW) and state == "done",
         "can_assign": access.may(user, dossier, Action.ASSIGN),
-        "field_labels": NAMES["FIELD_LABELS"],
+        "field_labels": FIELD_NAMES,
     }
 
 
@@ -204,7 +205,7 @@ async def correct_page(
             _typed(old),
         )
 
-    label = NAMES["FIELD_LABELS"].get(field, field)
+    label = FIELD_NAMES.get(field, field)
     return await _review(back, run, lambda r: f"已更正{label}，报告已重新生成：{_title(r)}")
 
 
