@@ -158,3 +158,22 @@ def test_an_opinion_confirmed_by_its_label_passes(client_and_dossier):
     )
     assert answer.status_code == 201, answer.text
     assert _finding(answer.json(), "x.audit_opinion")["status"] == "pass"
+
+
+def test_withdrawing_an_acceptance_brings_the_review_item_back(client_and_dossier):
+    client, dossier_id = client_and_dossier
+    report = client.get(f"/api/dossiers/{dossier_id}/report").json()
+    item = next(f for f in report["findings"] if f["status"] == "review")["criterion"]
+    accepted = client.post(
+        f"/api/dossiers/{dossier_id}/acceptances", json={"criterion": item, "comment": "已核对"}
+    )
+    assert _finding(accepted.json(), item)["status"] == "pass"
+    review_id = client.get(f"/api/dossiers/{dossier_id}/history").json()["reviews"][-1]["id"]
+    back = client.post(
+        f"/api/dossiers/{dossier_id}/reviews/{review_id}/withdraw", json={"comment": "看错了"}
+    )
+    assert back.status_code == 200 and _finding(back.json(), item)["status"] == "review"
+    again = client.post(
+        f"/api/dossiers/{dossier_id}/reviews/{review_id}/withdraw", json={"comment": "再撤"}
+    )
+    assert again.status_code == 422  # withdrawn once
