@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     current_round: str = ""
     timezone: str = "Asia/Shanghai"  # times on the web pages (stored in UTC)
 
+    # Rate limits (see intake.ratelimit), counted in Redis (rate_limit_storage, default the
+    # queue's Redis; "memory://" for one process) under rate_limit_prefix. Rates are in the
+    # `limits` notation: "5/15 minutes".
+    rate_limit_storage: str | None = None
+    rate_limit_prefix: str = "intake-limits"
+    login_rate_per_client_account: str = "5/15 minutes"  # one client guessing one account
+    login_rate_per_client: str = "30/15 minutes"  # one client trying many names
+    login_rate_per_account: str = "50/hour"  # many clients guessing one account
+    upload_rate_per_account: str = "60/minute"  # upload requests of one account
+
     worker_heartbeat: int = 30  # seconds between a busy worker's heartbeats
     job_timeout: int = 3600  # seconds for one file's parse job (a 200-page scan)
 
@@ -98,6 +108,12 @@ class Settings(BaseSettings):
         if progress is not None:
             options.progress = progress
         return options
+
+    def limiter(self):
+        """This process's rate limiter for these settings (intake.ratelimit)."""
+        from intake.ratelimit import limiter_for
+
+        return limiter_for(self.rate_limit_storage or self.redis_url, self.rate_limit_prefix)
 
     def archive_limits(self) -> ArchiveLimits:
         return ArchiveLimits(
