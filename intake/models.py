@@ -165,7 +165,10 @@ class DossierFile(Base):
     progress: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(Text)
+    # The file's current parse job: only its outcome is recorded; any other is superseded.
     job_id: Mapped[str | None] = mapped_column(String(64))
+    # When that job was queued: the reconciler's clock (an upload may take minutes).
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

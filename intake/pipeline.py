@@ -8,8 +8,9 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from extractors.errors import InputFileError, InternalParseError
 from extractors.model import MODEL_VERSION
@@ -35,42 +36,79 @@ from intake.storage import FileStore
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+SUPERSEDED = "superseded"  # process_file's answer for a job that is no longer the file's
+TERMINAL = [state for state in FileState if state.terminal]
 
 
-def process_file(settings: Settings, file_id: str, progress: Progress | None = None) -> str:
+def process_file(
+    settings: Settings,
+    file_id: str,
+    progress: Progress | None = None,
+    job_id: str | None = None,
+) -> str:
     """Parse one dossier file and record the outcome; returns the file's final state.
 
     A permanent failure (corrupt, encrypted …) is recorded as the file's failed state; a
-    retryable one (OCR timed out) is re-raised for the queue to retry."""
+    retryable one (OCR timed out) is re-raised for the queue to retry. Run by the queue
+    (``job_id``), it records nothing unless that job is still the file's current one and the
+    file is not finished: a job the reconciler superseded, or one rq runs again after its
+    outcome was stored, must not turn a file back. Called in-process it is unconditional."""
     store = FileStore(settings.data_dir)
     with session_scope(settings.db_url) as session:
         row = session.get(DossierFile, file_id)
         if row is None:  # deleted or replaced by the applicant while it waited
             log.info("file %s is no longer in its dossier; nothing to do", file_id)
             return "deleted"
-        if row.state == FileState.FAILED:
-            return row.state  # failed at upload (empty, too large, an unsafe archive)
+        if job_id is None:
+            if row.state == FileState.FAILED:
+                return row.state  # failed at upload (empty, too large, an unsafe archive)
+            row.state, row.progress = FileState.PROCESSING, "parsing"
+        elif not set_if_current(
+            session, file_id, job_id, state=FileState.PROCESSING, progress="parsing"
+        ):
+            log.info("job %s of file %s is superseded or done; nothing to do", job_id, file_id)
+            return SUPERSEDED
         sha = row.sha256
-        row.state = FileState.PROCESSING
-        row.progress = "parsing"
         cached = session.get(Parse, sha)
         outcome = ParseOutcome.of(cached) if parse_is_current(cached, settings) else None
 
     if outcome is None or (outcome.state == ParseState.DONE and not store.has_document(sha)):
-        outcome = _parse(settings, store, file_id, sha, progress)
+        outcome = _parse(settings, store, file_id, sha, progress, job_id)
 
+    final = FileState.DONE if outcome.state == ParseState.DONE else FileState.FAILED
     with session_scope(settings.db_url) as session:
-        row = session.get(DossierFile, file_id)
-        if row is None:  # deleted or replaced while it was being parsed
-            return "deleted"
-        row.state = FileState.DONE if outcome.state == ParseState.DONE else FileState.FAILED
-        row.pages, row.media_type = outcome.pages, outcome.media_type or row.media_type
-        row.error_code, row.error_message = outcome.error_code, outcome.error_message
-        row.progress = None
-        final = row.state
-        dossier_id = row.dossier_id
+        recorded = set_if_current(
+            session,
+            file_id,
+            job_id,
+            state=final,
+            progress=None,
+            pages=outcome.pages,
+            error_code=outcome.error_code,
+            error_message=outcome.error_message,
+            **({"media_type": outcome.media_type} if outcome.media_type else {}),
+        )
+        dossier_id = session.scalar(select(DossierFile.dossier_id).where(DossierFile.id == file_id))
+    if not recorded:  # deleted, replaced or superseded while it was being parsed
+        log.info("file %s changed while job %s parsed it; outcome dropped", file_id, job_id)
+        return "deleted" if dossier_id is None else SUPERSEDED
     maybe_build_report(settings, dossier_id)
     return final
+
+
+def set_if_current(session: Session, file_id: str, job_id: str | None, **values) -> bool:
+    """Compare-and-set a file's row, in one UPDATE: only while ``job_id`` is its current job
+    and the file is not finished (without a job, unconditionally). Whether it changed."""
+    where = [DossierFile.id == file_id]
+    if job_id is not None:
+        where += [DossierFile.job_id == job_id, DossierFile.state.not_in(TERMINAL)]
+    changed = session.execute(
+        update(DossierFile)
+        .where(*where)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return changed.rowcount == 1
 
 
 def parse_is_current(parse: Parse | None, settings: Settings) -> bool:
@@ -103,9 +141,14 @@ class ParseOutcome(NamedTuple):
 
 
 def _parse(
-    settings: Settings, store: FileStore, file_id: str, sha: str, progress: Progress | None
+    settings: Settings,
+    store: FileStore,
+    file_id: str,
+    sha: str,
+    progress: Progress | None,
+    job_id: str | None = None,
 ) -> ParseOutcome:
-    writer = _ProgressWriter(settings, file_id, progress)
+    writer = _ProgressWriter(settings, file_id, progress, job_id)
     started = time.monotonic()
     try:
         document = parse_file(store.blob_path(sha), settings.parse_options(writer))
@@ -162,10 +205,18 @@ def _record_parse(
 
 class _ProgressWriter:
     """Forwards progress to the caller and, at most once a second, to the file's row
-    (where the API and the web pages read "OCR 3/12")."""
+    (where the API and the web pages read "OCR 3/12"), while its job is the file's current
+    one."""
 
-    def __init__(self, settings: Settings, file_id: str, forward: Progress | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        file_id: str,
+        forward: Progress | None,
+        job_id: str | None = None,
+    ) -> None:
         self.settings, self.file_id, self.forward = settings, file_id, forward
+        self.job_id = job_id
         self.last = 0.0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
@@ -177,9 +228,9 @@ class _ProgressWriter:
         self.last = now
         try:
             with session_scope(self.settings.db_url) as session:
-                row = session.get(DossierFile, self.file_id)
-                if row is not None:
-                    row.progress = f"{stage} {done}/{total}"
+                set_if_current(
+                    session, self.file_id, self.job_id, progress=f"{stage} {done}/{total}"
+                )
         except Exception:  # progress is a courtesy; never fail a parse over it
             log.debug("progress write failed", exc_info=True)
 

@@ -2,7 +2,11 @@
 queued or processing but have no live job (Redis restarted and lost its queue, an upload
 was answered 503 before its job was queued, a worker was killed mid-job) and queues them
 again. Parsing is idempotent (by content hash), so work done twice is harmless; it is
-never lost. `intake worker` runs it at start and every minute; `intake reconcile` once."""
+never lost. `intake worker` runs it at start and every minute; `intake reconcile` once.
+
+A file has one current job (its row's ``job_id``): queuing again is a compare-and-set on
+it, the job it replaces is deleted from Redis, and a superseded job's late outcome (rq
+reporting it abandoned minutes later) is ignored by the job and its failure callback."""
 
 from __future__ import annotations
 
@@ -12,18 +16,20 @@ from datetime import timedelta
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.queue import Queue
 from rq.worker import Worker
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intake.db import session_scope
 from intake.models import DossierFile, FileState, aware, utcnow
-from intake.queue import enqueue_parse, get_queue
+from intake.queue import discard_job, enqueue_parse, get_queue, parse_job_id
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
 
 LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-GRACE = timedelta(seconds=30)  # an upload's job is queued right after its row is stored
+GRACE = timedelta(seconds=30)  # a file's job is put on the queue right after it is stored
+OWED = [FileState.QUEUED, FileState.PROCESSING]
 
 
 def reconcile(settings: Settings) -> list[str]:
@@ -42,40 +48,67 @@ def reconcile(settings: Settings) -> list[str]:
     except RedisError:
         log.warning("reconcile: Redis unavailable, will try again")
         return []  # nothing can be queued now; the files stay owed in the database
-    again: list[str] = []
     with session_scope(settings.db_url) as session:
-        owed = session.scalars(
-            select(DossierFile).where(
-                DossierFile.state.in_([FileState.QUEUED, FileState.PROCESSING])
+        owed = session.execute(
+            select(DossierFile.id, DossierFile.job_id, DossierFile.queued_at).where(
+                DossierFile.state.in_(OWED)
             )
         ).all()
-        for row in owed:
-            young = row.created_at and utcnow() - aware(row.created_at) < GRACE
-            if row.job_id is None and young:
-                continue  # just uploaded: its job is being queued right now
-            if _alive(row.job_id, connection, workers):
-                log.debug("reconcile: %s has a live job %s", row.id, row.job_id)
+    again: list[str] = []
+    for file_id, job_id, queued_at in owed:
+        try:
+            job = _job(job_id, connection)
+            if job is not None and _alive(job, workers):
+                log.debug("reconcile: %s has a live job %s", file_id, job_id)
                 continue
-            attempt = _attempt(row.job_id) + 1
-            try:
-                row.job_id = enqueue_parse(queue, row.id, attempt)
-            except RedisError:
-                log.warning("reconcile: Redis unavailable, will try again")
-                break
-            row.state = FileState.QUEUED
-            row.progress = None
-            again.append(row.id)
-            log.info("reconcile: queued %s again (attempt %d)", row.id, attempt)
+            if job is None and queued_at and utcnow() - aware(queued_at) < GRACE:
+                continue  # just stored: its job is being put on the queue right now
+            if _requeue(settings, queue, file_id, job_id, OWED):
+                again.append(file_id)
+        except RedisError:
+            log.warning("reconcile: Redis unavailable, will try again")
+            break
     return again
 
 
-def _alive(job_id: str | None, connection, workers: dict[str, Worker]) -> bool:
+def _requeue(
+    settings: Settings, queue: Queue, file_id: str, job_id: str | None, states: list[str]
+) -> str | None:
+    """Give a file a new job, if ``job_id`` is still its job and it is in one of ``states``
+    (compare-and-set: two reconcilers, or a job finishing meanwhile, cannot both win); then
+    queue the new job and delete the old one. The new job's id, or None."""
+    new = parse_job_id(file_id, _attempt(job_id) + 1)
+    with session_scope(settings.db_url) as session:
+        changed = session.execute(
+            update(DossierFile)
+            .where(
+                DossierFile.id == file_id,
+                DossierFile.job_id.is_(None) if job_id is None else DossierFile.job_id == job_id,
+                DossierFile.state.in_(states),
+            )
+            .values(job_id=new, state=FileState.QUEUED, progress=None, queued_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if not changed:
+        log.info("reconcile: %s changed meanwhile; left alone", file_id)
+        return None
+    # Should Redis fail here, the row holds a job Redis lacks: queued again after GRACE.
+    enqueue_parse(queue, file_id, new)
+    discard_job(queue.connection, job_id)
+    log.info("queued %s again as %s (was %s)", file_id, new, job_id)
+    return new
+
+
+def _job(job_id: str | None, connection) -> Job | None:
     if not job_id:
-        return False
+        return None
     try:
-        job = Job.fetch(job_id, connection=connection)
+        return Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
-        return False
+        return None
+
+
+def _alive(job: Job, workers: dict[str, Worker]) -> bool:
     status = job.get_status(refresh=True)
     if status in LIVE:
         return True
@@ -108,16 +141,17 @@ def outdated_files(settings: Settings) -> list[str]:
 
 
 def queue_again(settings: Settings, file_ids: list[str]) -> int:
-    """Put files back on the queue (their reports are rebuilt when they are done)."""
+    """Put files back on the queue (their reports are rebuilt when they are done); a file
+    whose job changed while this ran is left to that job."""
     queue = get_queue(settings)
     queued = 0
-    with session_scope(settings.db_url) as session:
-        for file_id in file_ids:
-            row = session.get(DossierFile, file_id)
-            if row is None:  # deleted since it was listed
-                continue
-            attempt = _attempt(row.job_id) + 1
-            row.job_id = enqueue_parse(queue, row.id, attempt)
-            row.state, row.progress = FileState.QUEUED, None
+    for file_id in file_ids:
+        with session_scope(settings.db_url) as session:
+            row = session.execute(
+                select(DossierFile.job_id, DossierFile.state).where(DossierFile.id == file_id)
+            ).first()
+        if row is None:  # deleted since it was listed
+            continue
+        if _requeue(settings, queue, file_id, row.job_id, [row.state]):
             queued += 1
     return queued

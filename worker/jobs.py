@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from rq import get_current_job
+from sqlalchemy import select
+
 from extractors.errors import InputFileError
 from intake.db import session_scope
-from intake.models import DossierFile, FileState
-from intake.pipeline import maybe_build_report, process_file
+from intake.models import DossierFile, FileState, utcnow
+from intake.pipeline import maybe_build_report, process_file, set_if_current
 from intake.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -16,13 +19,19 @@ INTERRUPTED = "处理超时或中断，请稍后重试；如多次失败，请�
 
 
 def parse_file_job(file_id: str) -> str:
-    """Parse one dossier file; the report is rebuilt when it was the dossier's last."""
-    return process_file(get_settings(), file_id)
+    """Parse one dossier file; the report is rebuilt when it was the dossier's last. Nothing
+    is recorded when this job is no longer the file's current one."""
+    job = get_current_job()
+    return process_file(get_settings(), file_id, job_id=job.id if job else None)
 
 
 def on_parse_failure(job, connection, exc_type, exc_value, traceback) -> None:
     """A job raised (a retryable error, a crash, a timeout or a killed work-horse): while
-    retries remain the file is queued again, after the last one it fails with a reason."""
+    retries remain the file is queued again, after the last one it fails with a reason.
+
+    rq also calls this long after the fact, for a job it finds abandoned when a worker
+    cleans its registries; so it only acts on the file's current job and a file not yet
+    finished (compare-and-set), and a superseded job is not retried."""
     file_id = job.args[0]
     settings = get_settings()
     retrying = bool(job.retries_left)
@@ -30,16 +39,18 @@ def on_parse_failure(job, connection, exc_type, exc_value, traceback) -> None:
         code, message = str(exc_value.code), exc_value.message
     else:
         code, message = "internal", INTERRUPTED
+    if retrying:
+        values = {"state": FileState.QUEUED, "progress": "retrying", "queued_at": utcnow()}
+    else:
+        values = {"state": FileState.FAILED, "progress": None, "error_code": code}
+        values["error_message"] = message
     with session_scope(settings.db_url) as session:
-        row = session.get(DossierFile, file_id)
-        if row is None:
-            return
-        if retrying:
-            row.state, row.progress = FileState.QUEUED, "retrying"
-        else:
-            row.state, row.progress = FileState.FAILED, None
-            row.error_code, row.error_message = code, message
-        dossier_id = row.dossier_id
+        changed = set_if_current(session, file_id, job.id, **values)
+        dossier_id = session.scalar(select(DossierFile.dossier_id).where(DossierFile.id == file_id))
+    if not changed:
+        log.info("parse job %s failed (%s) but is superseded or its file done", job.id, exc_type)
+        job.retries_left = 0  # running it again could only be ignored
+        return
     log.warning("parse job for file %s failed (%s); retrying=%s", file_id, exc_type, retrying)
     if not retrying:
         maybe_build_report(settings, dossier_id)

@@ -1,6 +1,7 @@
 """Work the database says is owed is never lost: files queued while Redis lost its queue,
 and a worker killed (SIGKILL) in the middle of OCR, are queued again by the reconciler and
-the dossier completes, with one report."""
+the dossier completes, with one report. Nor is it queued twice: an upload that takes longer
+than the reconciler's grace is not queued again behind its back."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,10 +20,11 @@ from redis import Redis
 
 from intake.db import migrate, session_scope
 from intake.dossiers import add_path, create_dossier
-from intake.models import DossierFile, Report, ReportVersion
+from intake.models import DossierFile, Report, ReportVersion, utcnow
 from intake.queue import enqueue_parse, get_queue
-from intake.reconcile import reconcile
+from intake.reconcile import GRACE, reconcile
 from intake.settings import Settings
+from tests.accounts import client_as
 from tests.fixtures import factory
 from tests.integration.test_service import REDIS
 
@@ -109,6 +112,9 @@ def test_files_queued_while_redis_lost_its_queue_are_not_lost(settings, tmp_path
     queue.connection.delete(queue.key)  # Redis restarted without its data: the queue is gone
     for file_id in ids:
         queue.connection.delete(f"rq:job:parse-{file_id}")
+    with session_scope(settings.db_url) as session:  # a while after they were queued
+        for file_id in ids:
+            session.get(DossierFile, file_id).queued_at = utcnow() - GRACE - timedelta(seconds=1)
     assert _states(settings, ids) == ["queued"]
 
     assert reconcile(settings) == ids  # the database says the work is owed
@@ -164,3 +170,38 @@ def test_reconcile_with_redis_down_waits_instead_of_failing(settings, tmp_path):
     down = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{_free_port()}/0"})
     assert reconcile(down) == []  # no Redis: nothing queued, nothing lost, no crash
     assert _states(settings, ids) == ["queued"]
+
+
+def test_an_upload_slower_than_the_grace_is_not_queued_twice(settings, tmp_path, monkeypatch):
+    """The reconciler runs between the upload's commit and its enqueue, a minute after the
+    rows were stored (a large ZIP): the files are visible with their job ids and queued
+    just now, so it leaves them be, and each file gets one job."""
+    import intake.api.dossiers as api
+
+    pdfs = [factory.text_pdf(tmp_path / f"{n}.pdf", [["审计报告", f"第{n}份"]]) for n in (1, 2)]
+    client = client_as(settings, "applicant")
+    dossier_id = client.post("/api/dossiers", json={}).json()["id"]
+    seen: dict[str, object] = {}
+    enqueue = api.enqueue_parse
+
+    def enqueue_late(queue, file_id, *args, **kwargs):
+        if not seen:
+            with session_scope(settings.db_url) as session:
+                rows = session.query(DossierFile).filter_by(dossier_id=dossier_id).all()
+                seen["job_ids"] = {row.id: row.job_id for row in rows}
+                for row in rows:  # stored a minute ago, at the start of a long request
+                    row.created_at = utcnow() - timedelta(minutes=1)
+            seen["reconciled"] = reconcile(settings)
+        return enqueue(queue, file_id, *args, **kwargs)
+
+    monkeypatch.setattr(api, "enqueue_parse", enqueue_late)
+    files = [("files", (p.name, p.read_bytes())) for p in pdfs]
+    uploaded = client.post(f"/api/dossiers/{dossier_id}/files", files=files)
+    assert uploaded.status_code == 202, uploaded.text
+
+    ids = [f["id"] for f in uploaded.json()["files"]]
+    assert seen["reconciled"] == []
+    assert seen["job_ids"] == {i: f"parse-{i}" for i in ids}  # visible with their job ids
+    with session_scope(settings.db_url) as session:
+        assert [session.get(DossierFile, i).job_id for i in ids] == [f"parse-{i}" for i in ids]
+    assert sorted(get_queue(settings).job_ids) == sorted(f"parse-{i}" for i in ids)
