@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractors.errors import CorruptFileError, EncryptedFileError, UnsafeArchiveError
+from extractors.errors import (
+    ArchiveTooLargeError,
+    CorruptFileError,
+    EncryptedFileError,
+    TooManyMembersError,
+    UnsafeArchiveError,
+)
 
 _UTF8_FLAG = 0x800
 _SKIP_PARTS = ("__MACOSX",)
@@ -20,6 +26,11 @@ _SKIP_PARTS = ("__MACOSX",)
 
 @dataclass(frozen=True)
 class ArchiveLimits:
+    """What one archive may expand to. Over ``max_members`` (read from the central
+    directory, before anything is written) raises TooManyMembersError; past
+    ``max_total_bytes`` (counted while reading) ArchiveTooLargeError: a caller counting a
+    whole upload passes what is left of its own budget."""
+
     max_members: int = 500
     max_total_bytes: int = 1 << 30  # 1 GiB expanded
     max_member_bytes: int = 300 << 20
@@ -65,7 +76,7 @@ def expand_zip(archive: Path, dest: Path, limits: ArchiveLimits | None = None) -
     with zf:
         members = [i for i in zf.infolist() if not i.is_dir()]
         if len(members) > limits.max_members:
-            raise UnsafeArchiveError(f"{len(members)} members > {limits.max_members}")
+            raise TooManyMembersError(f"{len(members)} members > {limits.max_members}")
         written: list[Member] = []
         total = 0
         for info in members:
@@ -101,8 +112,10 @@ def _copy_bounded(
         with zf.open(info) as src, target.open("wb") as out:
             for chunk in _chunks(src):
                 size += len(chunk)
-                if size > limits.max_member_bytes or so_far + size > limits.max_total_bytes:
-                    raise UnsafeArchiveError("expanded size exceeds the limit")
+                if size > limits.max_member_bytes:
+                    raise UnsafeArchiveError(f"{info.filename!r} expands past its limit")
+                if so_far + size > limits.max_total_bytes:
+                    raise ArchiveTooLargeError("expanded size exceeds the limit")
                 out.write(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise CorruptFileError(f"zip member {info.filename!r}: {exc}") from exc

@@ -23,6 +23,11 @@ class ErrorCode(StrEnum):
     BOMB = "bomb"
     OCR_FAILED = "ocr_failed"
     INTERNAL = "internal"
+    POLYGLOT = "polyglot"
+    # A whole upload refused at admission (UploadRefusedError), not one file's outcome.
+    TOO_MANY_FILES = "too_many_files"
+    TOO_MANY_MEMBERS = "too_many_members"
+    UPLOAD_TOO_LARGE = "upload_too_large"
 
 
 class InputFileError(Exception):
@@ -82,6 +87,29 @@ class UnsafeArchiveError(InputFileError):
     message = "压缩包无法安全解压（路径异常、文件过多或解压后过大），请直接上传其中的文件"
 
 
+class TooManyMembersError(UnsafeArchiveError):
+    """More members in the central directory than may be expanded: refused unread."""
+
+    message = "压缩包内文件过多，请解压后分批上传需要的文件"
+
+
+class ArchiveTooLargeError(UnsafeArchiveError):
+    """The members expand past the bytes allowed, counted while reading."""
+
+    message = "压缩包解压后过大，请解压后分批上传需要的文件"
+
+
+class PolyglotFileError(InputFileError):
+    """A file that is two formats at once (a PDF or a picture that is also a valid ZIP):
+    each reader would see different content, so neither is trusted."""
+
+    code = ErrorCode.POLYGLOT
+    message = (
+        "文件同时具有两种文件格式的特征（例如既是 PDF 又是 ZIP 压缩包），疑似经过特殊构造，"
+        "已拒绝处理；请用办公软件重新导出后上传"
+    )
+
+
 class OcrFailedError(InputFileError):
     code = ErrorCode.OCR_FAILED
     message = "文字识别失败，请上传更清晰的扫描件后重试"
@@ -101,3 +129,36 @@ class DecompressionBombError(InputFileError):
 
     code = ErrorCode.BOMB
     message = "文件内容解压后异常庞大（疑似恶意构造），已拒绝处理；请上传由办公软件正常导出的文件"
+
+
+class UploadRefusedError(Exception):
+    """A whole upload over an admission limit (files in the dossier, archive members across
+    all nesting levels, bytes stored): refused as one, nothing of it kept. Not an
+    InputFileError: no single file is at fault, so no file row records it."""
+
+    code: ErrorCode = ErrorCode.UPLOAD_TOO_LARGE
+    message: str = "上传内容超出限制，未保存任何文件，请分批上传"
+
+    def __init__(self, detail: str = "", *, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        self.detail = detail
+        super().__init__(f"{self.code}: {detail or self.message}")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": str(self.code), "message": self.message}
+
+
+class TooManyFilesError(UploadRefusedError):
+    code = ErrorCode.TOO_MANY_FILES
+    message = "该申报材料的文件数已达上限，本次上传未保存任何文件；请删除不需要的文件后再上传"
+
+
+class TooManyArchiveMembersError(UploadRefusedError):
+    code = ErrorCode.TOO_MANY_MEMBERS
+    message = "压缩包内的文件过多（含嵌套的压缩包），本次上传未保存任何文件；请解压后分批上传"
+
+
+class UploadTooLargeError(UploadRefusedError):
+    code = ErrorCode.UPLOAD_TOO_LARGE
+    message = "本次上传的内容（含压缩包解压后的文件）过大，未保存任何文件；请分批上传"

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import struct
 import zipfile
 from pathlib import Path
 
 import filetype
 
-from extractors.errors import EmptyFileError, EncryptedFileError, UnsupportedTypeError
+from extractors.errors import (
+    EmptyFileError,
+    EncryptedFileError,
+    PolyglotFileError,
+    UnsupportedTypeError,
+)
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -16,6 +22,9 @@ JPEG = "image/jpeg"
 PNG = "image/png"
 TIFF = "image/tiff"
 
+_ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a member's local header; the empty archive
+_EOCD = b"PK\x05\x06"  # end of central directory record: 22 bytes, then its comment
+_EOCD_SIZE = 22
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # The directory entry of an Office file encrypted with a password (MS-OFFCRYPTO),
 # stored in UTF-16LE inside an OLE container.
@@ -35,30 +44,65 @@ _HINTS = {
 
 
 def sniff(path: Path) -> str:
-    """Return the media type of ``path`` or raise a typed error for what we cannot take."""
+    """Return the media type of ``path`` or raise a typed error for what we cannot take.
+
+    The container is looked at first: a file that begins as a ZIP is a ZIP (a PDF stored
+    uncompressed as its first member puts ``%PDF-`` in the first KiB, yet is only a
+    member). A file that begins as something else but also ends in a valid ZIP central
+    directory is two things at once, and refused as suspect."""
     size = path.stat().st_size
     if size == 0:
         raise EmptyFileError(str(path))
     with path.open("rb") as fh:
         head = fh.read(8192)
-    # Some producers put junk before the PDF header; readers accept it within 1 KiB.
-    if b"%PDF-" in head[:1024]:
-        return PDF
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if head.startswith(_ZIP_STARTS):
         return _sniff_zip(path)
+    also_zip = _ends_as_zip(path, size)
     if head.startswith(_OLE_MAGIC):
+        if also_zip:
+            raise PolyglotFileError("OLE and ZIP")
         with path.open("rb") as fh:
             if _ENCRYPTED_PACKAGE in fh.read(1 << 20):
                 raise EncryptedFileError("password-protected Office file")
+    # Some producers put junk before the PDF header; readers accept it within 1 KiB.
+    if b"%PDF-" in head[:1024]:
+        if also_zip:
+            raise PolyglotFileError("PDF and ZIP")
+        return PDF
     kind = filetype.guess(head)
     if kind is None:
         raise UnsupportedTypeError("unknown content")
+    if also_zip:
+        raise PolyglotFileError(f"{kind.mime} and ZIP")
     if kind.mime in (JPEG, PNG, TIFF):
         return kind.mime
     if kind.mime in ("image/bmp", "image/webp", "image/gif"):
         return kind.mime
     hint = _HINTS.get(kind.mime)
     raise UnsupportedTypeError(kind.mime, message=hint) if hint else UnsupportedTypeError(kind.mime)
+
+
+def _ends_as_zip(path: Path, size: int) -> bool:
+    """Does the file end in a ZIP end-of-central-directory record (its comment running
+    exactly to the end) whose central directory reads? That is what ZIP readers look
+    for, wherever the file starts."""
+    tail_size = min(size, _EOCD_SIZE + 0xFFFF)
+    with path.open("rb") as fh:
+        fh.seek(size - tail_size)
+        tail = fh.read(tail_size)
+    at = len(tail)
+    while (at := tail.rfind(_EOCD, 0, at)) >= 0:
+        if at + _EOCD_SIZE <= len(tail):
+            (comment,) = struct.unpack_from("<H", tail, at + 20)
+            if at + _EOCD_SIZE + comment == len(tail):
+                break
+    else:
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return bool(zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
 
 
 def _sniff_zip(path: Path) -> str:

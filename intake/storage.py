@@ -28,8 +28,12 @@ class FileStore:
     def document_path(self, sha256: str) -> Path:
         return self.root / "documents" / sha256[:2] / f"{sha256}.json.gz"
 
-    def put_stream(self, stream: BinaryIO, max_bytes: int) -> tuple[str, int]:
-        """Copy a stream into the store, hashing as it goes; refuse past ``max_bytes``."""
+    def put_stream(
+        self, stream: BinaryIO, max_bytes: int, created: set[str] | None = None
+    ) -> tuple[str, int]:
+        """Copy a stream into the store, hashing as it goes; refuse past ``max_bytes``. A
+        blob that was not in the store before is added to ``created`` (so an upload refused
+        as a whole can take back what it alone stored)."""
         digest = hashlib.sha256()
         size = 0
         fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp")
@@ -50,14 +54,22 @@ class FileStore:
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp_name, target)
+                if created is not None:
+                    created.add(sha)
             return sha, size
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
 
-    def put_path(self, path: Path, max_bytes: int) -> tuple[str, int]:
+    def put_path(
+        self, path: Path, max_bytes: int, created: set[str] | None = None
+    ) -> tuple[str, int]:
         with path.open("rb") as fh:
-            return self.put_stream(fh, max_bytes)
+            return self.put_stream(fh, max_bytes, created)
+
+    def remove_blob(self, sha256: str) -> None:
+        """Take a blob out of the store (one no file row refers to)."""
+        self.blob_path(sha256).unlink(missing_ok=True)
 
     def save_document(self, sha256: str, document: Document) -> None:
         target = self.document_path(sha256)

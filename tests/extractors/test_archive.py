@@ -5,7 +5,7 @@ import zipfile
 import pytest
 
 from extractors.archive import ArchiveLimits, expand_zip, member_name, safe_name
-from extractors.errors import UnsafeArchiveError
+from extractors.errors import ArchiveTooLargeError, TooManyMembersError, UnsafeArchiveError
 from tests.fixtures import factory
 
 
@@ -44,6 +44,18 @@ def test_too_many_members(tmp_path):
     archive = factory.zip_of(tmp_path / "many.zip", {f"{i}.txt": b"x" for i in range(20)})
     with pytest.raises(UnsafeArchiveError):
         expand_zip(archive, tmp_path / "out", ArchiveLimits(max_members=10))
+
+
+def test_the_limits_that_a_whole_upload_counts_have_their_own_errors(tmp_path):
+    # A caller counting a whole upload (intake.dossiers.Admission) refuses the upload on
+    # these; they are still unsafe archives to anyone else.
+    many = factory.zip_of(tmp_path / "many.zip", {f"{i}.txt": b"x" for i in range(20)})
+    with pytest.raises(TooManyMembersError):
+        expand_zip(many, tmp_path / "out", ArchiveLimits(max_members=10))
+    assert not (tmp_path / "out").exists()  # refused from the directory, nothing written
+    big = factory.stored_zip(tmp_path / "big.zip", {f"{i}.bin": bytes(1000) for i in range(5)})
+    with pytest.raises(ArchiveTooLargeError):
+        expand_zip(big, tmp_path / "out2", ArchiveLimits(max_total_bytes=2500))
 
 
 def test_windows_gbk_names_are_decoded():
