@@ -8,14 +8,19 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from intake.models import ApiToken, Role, User, WebSession, aware, utcnow
+
+if TYPE_CHECKING:
+    from intake.ratelimit import Verdict
+    from intake.settings import Settings
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 NAME = re.compile(r"[\w.@\-]{1,64}")
@@ -60,42 +65,67 @@ def set_password(session: Session, user: User, password: str) -> None:
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
-MAX_FAILURES = 5  # wrong passwords in a row before the account is locked for a while
-LOCKOUT = timedelta(minutes=15)
+LOGIN = "login"  # the rate limiter's namespace for login attempts
 
 
-class LockedOut(Exception):
-    """Too many wrong passwords: the account is locked until ``until``."""
+def admit_login(settings: Settings, client: str, name: str) -> Verdict:
+    """Count one login attempt before its password is checked, and say whether it may go on.
 
-    def __init__(self, until: datetime) -> None:
-        super().__init__(until.isoformat())
-        self.until = until
+    The counts are hit atomically in the rate limiter (Redis), so attempts sent at once
+    cannot slip past one another. They are keyed by the name as typed, whether or not such
+    an account exists, so an unknown name and a real one are answered alike. Three windows:
+    this client and this name (the tight one; a right password clears it), this client
+    (one address trying many names), and this name from anywhere (many addresses guessing
+    one account; large, so a stranger cannot lock out the owner from another address)."""
+    limiter = settings.limiter()
+    account = _digest(name)  # a fixed-length key, and no account names in Redis
+    windows = (
+        (settings.login_rate_per_client_account, ("client-account", client, account)),
+        (settings.login_rate_per_client, ("client", client)),
+        (settings.login_rate_per_account, ("account", account)),
+    )
+    for rate, identifiers in windows:
+        verdict = limiter.hit(rate, LOGIN, *identifiers)
+        if not verdict.allowed:  # the later windows are not counted
+            return verdict
+    return verdict
+
+
+def forget_login_attempts(settings: Settings, name: str, client: str | None = None) -> None:
+    """After a right password: this client's count for the name starts again. Without a
+    client (an operator enabling the account): the name's count from anywhere."""
+    account = _digest(name)
+    if client is None:
+        settings.limiter().clear(settings.login_rate_per_account, LOGIN, "account", account)
+    else:
+        settings.limiter().clear(
+            settings.login_rate_per_client_account, LOGIN, "client-account", client, account
+        )
 
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
-    """The active user with this name and password, or None (same time either way).
-    ``MAX_FAILURES`` wrong passwords in a row lock the account for ``LOCKOUT``
-    (LockedOut), so a password cannot be guessed at the speed of the server; the caller
-    commits, the count is kept either way."""
+    """The active user with this name and password, or None (same time and the same steps
+    either way: an unknown name is verified against a dummy hash and its failure counted
+    by an UPDATE that matches no row). How often one may try is ``admit_login``'s business;
+    ``users.failed_logins`` only records failed logins in a row, counted in the database
+    (one UPDATE, so attempts at once lose none). The caller commits."""
     user = session.scalar(select(User).where(User.name == name))
     try:
         _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
-        right = True
+        right = user is not None and user.active
     except (VerificationError, InvalidHashError):
         right = False
-    if user is None:
-        return None
-    now = utcnow()
-    if user.locked_until is not None and aware(user.locked_until) > now:
-        raise LockedOut(aware(user.locked_until))
     if not right:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.failed_logins, user.locked_until = 0, now + LOCKOUT
+        session.execute(
+            update(User)
+            .where(User.name == name)
+            .values(failed_logins=User.failed_logins + 1)
+            .execution_options(synchronize_session=False)
+        )
         return None
+    # locked_until is no longer set (a lockout per account let anyone lock anyone out);
+    # a value left from before is cleared here and by set_active.
     user.failed_logins, user.locked_until = 0, None
-    if not user.active:
-        return None
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     return user

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,7 +17,6 @@ from intake.web.pages import (
     LOGIN_CSRF_COOKIE,
     FormUser,
     PageUser,
-    local_time,
     redirect,
     render,
     safe_next,
@@ -53,30 +52,41 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
         return redirect(f"/login?next={quote(target)}", "页面已过期，请重新登录", error=True)
 
     presented = request.cookies.get(SESSION_COOKIE)
+    # The address uvicorn gives (behind a proxy: from X-Forwarded-For, when uvicorn is told
+    # to trust that proxy); never a header read here.
+    client = request.client.host if request.client else "unknown"
 
     def sign_in() -> str | None:
         try:
             user = auth.authenticate(session, name, password)
         finally:
-            session.commit()  # the wrong-password count, whatever happened
+            session.commit()  # the failed-login count, whatever happened
         if user is None:
             return None
+        auth.forget_login_attempts(settings, name, client)
         if presented:  # a new login never continues an earlier session (no fixation)
             auth.end_session(session, presented)
         cookie, _ = auth.start_session(session, user, settings.session_hours)
         session.commit()
         return cookie
 
-    minutes = int(auth.LOCKOUT.total_seconds() // 60)
-    try:
-        cookie = await run_in_threadpool(sign_in)
-        error = f"用户名或密码不正确（连续输错 {auth.MAX_FAILURES} 次，账号将锁定 {minutes} 分钟）"
-    except auth.LockedOut as locked:
-        cookie = None
-        until = local_time(locked.until, ZoneInfo(settings.timezone))[11:]
-        error = f"该账号因多次输错密码已暂时锁定，请于 {until} 后再试，或联系主管部门"
+    # Counted before the password is checked, alike for names that exist and names that
+    # do not, so neither a burst of guesses nor the answer tells anything.
+    admitted = await run_in_threadpool(auth.admit_login, settings, client, name)
+    if not admitted.allowed:
+        minutes = max(1, math.ceil(admitted.retry_after / 60))
+        response = _login_form(
+            request,
+            target,
+            429,
+            error=f"尝试次数过多，请 {minutes} 分钟后再试。如忘记密码，请联系主管部门重置。",
+            typed_name=name,
+        )
+        response.headers["Retry-After"] = str(admitted.retry_after)
+        return response
+    cookie = await run_in_threadpool(sign_in)
     if cookie is None:
-        return _login_form(request, target, 401, error=error, typed_name=name)
+        return _login_form(request, target, 401, error="用户名或密码不正确", typed_name=name)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

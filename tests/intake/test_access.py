@@ -427,21 +427,28 @@ def test_a_new_login_ends_the_session_it_was_given(world):
     assert replay.get("/api/me").status_code == 401
 
 
-def test_the_login_page_locks_out_after_wrong_passwords(world):
+def test_the_login_page_slows_guessing_alike_for_any_name(world):
     account(world.settings, APPLICANT, "guessed")
     client = TestClient(world.app, follow_redirects=False)
 
-    def attempt(password: str):
+    def attempt(name: str, password: str):
         page = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        return client.post(
-            "/login", data={"name": "guessed", "password": password, "csrf_token": token}
-        )
+        return client.post("/login", data={"name": name, "password": password, "csrf_token": token})
 
-    for _ in range(5):
-        assert attempt("wrong").status_code == 401
-    locked = attempt(PASSWORD)
-    assert locked.status_code == 401 and "暂时锁定" in locked.text
+    def alert(response) -> str:
+        return re.search(r'role="alert">([^<]*)<', response.text).group(1)
+
+    answers = {}
+    for name in ("guessed", "never-made"):  # a real name and one that does not exist
+        for _ in range(5):
+            wrong = attempt(name, "wrong")
+            assert wrong.status_code == 401 and alert(wrong) == "用户名或密码不正确"
+        refused = attempt(name, PASSWORD)  # even the right one, for now
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        answers[name] = alert(refused)
+    assert "尝试次数过多" in answers["guessed"]
+    assert answers["guessed"] == answers["never-made"]  # nothing tells which names exist
 
 
 def test_replacing_keeps_the_old_version_when_the_new_one_is_unusable(world):

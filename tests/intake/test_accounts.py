@@ -1,8 +1,10 @@
-"""Accounts: making them (and refusing bad ones), passwords, lockout after wrong passwords,
-tokens, disabling; and the command line that does it."""
+"""Accounts: making them (and refusing bad ones), passwords, counting failed logins, the
+login gate's windows, tokens, disabling; and the command line that does it."""
 
 from __future__ import annotations
 
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -42,20 +44,62 @@ def test_a_name_is_taken_once(db):
         auth.add_user(session, "秦岭科技", "bureau", "password-2")
 
 
-def test_wrong_passwords_lock_the_account_for_a_while(db):
+def test_failed_logins_are_counted_in_one_update_and_lock_nothing(db):
     with session_scope(db) as session:
         auth.add_user(session, "甲", "applicant", "right password")
-    for _ in range(auth.MAX_FAILURES):
+
+    def wrong(_) -> None:
         with session_scope(db) as session:
             assert auth.authenticate(session, "甲", "wrong password") is None
-    with session_scope(db) as session, pytest.raises(auth.LockedOut):
-        auth.authenticate(session, "甲", "right password")  # even the right one, for now
-    with session_scope(db) as session:  # the lockout runs out
-        user = session.scalar(select(User).where(User.name == "甲"))
-        user.locked_until = datetime.now(UTC) - timedelta(seconds=1)
-    with session_scope(db) as session:
+            assert auth.authenticate(session, "无此人", "wrong password") is None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(wrong, range(16)))
+    with session_scope(db) as session:  # none lost between a read and a write
+        assert session.scalar(select(User).where(User.name == "甲")).failed_logins == 16
+    with session_scope(db) as session:  # no lockout in the database: throttling is the gate's
         assert auth.authenticate(session, "甲", "right password").name == "甲"
+    with session_scope(db) as session:
         assert session.scalar(select(User).where(User.name == "甲")).failed_logins == 0
+
+
+@pytest.fixture
+def gate(settings):
+    """Settings whose login windows are small and counted in this process's memory."""
+    gated = settings.model_copy(
+        update={
+            "rate_limit_storage": "memory://",
+            "rate_limit_prefix": f"test-{uuid.uuid4().hex}",
+            "login_rate_per_client_account": "2/minute",
+            "login_rate_per_client": "5/minute",
+            "login_rate_per_account": "4/minute",
+        }
+    )
+    yield gated
+    gated.limiter().reset()
+
+
+def test_the_login_gate_counts_names_alike_and_by_address(gate):
+    def tries(client: str, name: str, times: int) -> list[bool]:
+        return [auth.admit_login(gate, client, name).allowed for _ in range(times)]
+
+    # One address, one name: two; a name that exists or not makes no difference (the gate
+    # never looks), and another address has its own count.
+    assert tries("10.0.0.1", "市局", 3) == [True, True, False]
+    assert tries("10.0.0.1", "无此人", 3) == [True, True, False]
+    refused = auth.admit_login(gate, "10.0.0.1", "市局")
+    assert not refused.allowed and 0 < refused.retry_after <= 60
+    # One address, many names: five in all (two used above on each of two names).
+    assert tries("10.0.0.1", "乙", 2) == [True, False]
+    # Many addresses, one name: four in all; the owner's right password clears only the
+    # owner's address count, so the shared window is the only thing strangers can fill.
+    assert tries("10.0.0.2", "市局", 1) == [True]
+    assert tries("10.0.0.3", "市局", 1) == [True]
+    assert tries("10.0.0.4", "市局", 1) == [False]
+    auth.forget_login_attempts(gate, "市局")  # what `intake user enable` does
+    assert tries("10.0.0.4", "市局", 2) == [True, False]
+    auth.forget_login_attempts(gate, "市局", "10.0.0.4")  # what a right password does
+    assert tries("10.0.0.4", "市局", 1) == [True]
 
 
 def test_unknown_names_and_right_passwords(db):
@@ -92,6 +136,9 @@ def test_expired_sessions_open_nothing(db):
 
 def test_the_command_line(settings, monkeypatch):
     monkeypatch.setenv("INTAKE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("INTAKE_RATE_LIMIT_STORAGE", "memory://")
+    monkeypatch.setenv("INTAKE_RATE_LIMIT_PREFIX", f"test-{uuid.uuid4().hex}")
+    monkeypatch.setenv("INTAKE_LOGIN_RATE_PER_ACCOUNT", "1/hour")
     get_settings.cache_clear()
     run = CliRunner().invoke
     try:
@@ -117,7 +164,10 @@ def test_the_command_line(settings, monkeypatch):
         assert run(cli.main, ["user", "disable", "市局"]).exit_code == 0
         with session_scope(settings.db_url) as session:
             assert auth.user_for_token(session, token) is None
+        assert auth.admit_login(get_settings(), "10.0.0.1", "市局").allowed
+        assert not auth.admit_login(get_settings(), "10.0.0.2", "市局").allowed
         assert run(cli.main, ["user", "enable", "市局"]).exit_code == 0
+        assert auth.admit_login(get_settings(), "10.0.0.3", "市局").allowed  # cleared
         changed = run(cli.main, ["user", "password", "专家", "--password", "new-pass-3"])
         assert changed.exit_code == 0
         with session_scope(settings.db_url) as session:
