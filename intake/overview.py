@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from intake.dossiers import dossier_state
 from intake.models import Assignment, Dossier, Report, Role, User
 from intake.reports.html import verdict
+from intake.reports.privacy import overview_for
 
 STATE_NAMES = {"queued": "排队中", "processing": "处理中", "done": "已完成"}
 VERDICT_NAMES = {
@@ -39,12 +40,13 @@ def visible_dossiers(session: Session, user: User, round: str | None = None) -> 
     return list(session.scalars(query.order_by(Dossier.created_at.desc())))
 
 
-def overview(session: Session, dossier: Dossier) -> dict[str, Any]:
+def overview(session: Session, dossier: Dossier, viewer: User) -> dict[str, Any]:
+    """The dossier's row as ``viewer`` may read it (applicants: without its reviewers)."""
     report = session.get(Report, dossier.id)
     state = dossier_state(dossier, report)
     counts = (report.content.get("summary", {}).get("findings", {}) if report else {}) or {}
     judged = verdict(report.content)["status"] if report else "pending"
-    return {
+    row = {
         "id": dossier.id,
         "name": dossier.name,
         "rule_pack": dossier.rule_pack,
@@ -64,3 +66,4 @@ def overview(session: Session, dossier: Dossier) -> dict[str, Any]:
             timespec="seconds"
         ),
     }
+    return overview_for(row, viewer.role)

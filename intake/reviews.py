@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from extractors.fields import field_kinds
 from extractors.normalize import parse_area, parse_date, parse_money, parse_share
 from intake.db import session_scope
-from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, ReviewAction
+from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, ReviewAction, User
 from intake.pipeline import build_report
 from intake.reports.build import review_entry
+from intake.reports.privacy import history_for
 from intake.settings import Settings
 from validators.checks import FIELD_NAMES, OPINIONS
 
@@ -168,8 +169,9 @@ def withdraw(settings: Settings, dossier_id: str, review_id: str, comment: str, 
     return build_report(settings, dossier_id, reason=f"撤回 {review_id}", actor=actor.strip())
 
 
-def history(settings: Settings, dossier_id: str) -> dict:
-    """The report's versions (why and by whom each was built), the reviews, the trail."""
+def history(settings: Settings, dossier_id: str, viewer: User | None = None) -> dict:
+    """The report's versions (why and by whom each was built), the reviews, the trail; as
+    ``viewer`` may read it (``intake.reports.privacy``), or whole without one."""
     with session_scope(settings.db_url) as session:
         if session.get(Dossier, dossier_id) is None:
             raise LookupError(dossier_id)
@@ -186,7 +188,7 @@ def history(settings: Settings, dossier_id: str) -> dict:
         reviews = session.scalars(
             select(Review).where(Review.dossier_id == dossier_id).order_by(Review.created_at)
         )
-        return {
+        full = {
             "versions": [
                 {
                     "version": v.version,
@@ -209,6 +211,12 @@ def history(settings: Settings, dossier_id: str) -> dict:
                 for e in events
             ],
         }
+        if viewer is None:
+            return full
+        names = {v["actor"] for v in full["versions"]} | {e["actor"] for e in full["events"]}
+        found = session.execute(select(User.name, User.role).where(User.name.in_(names - {None})))
+        roles = {name: role for name, role in found}
+        return history_for(full, viewer.role, viewer.name, roles)
 
 
 def version(settings: Settings, dossier_id: str, number: int) -> dict:

@@ -6,7 +6,10 @@ part of the page with the box drawn (``crops``)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -45,6 +48,19 @@ def _env() -> Environment:
     )
     env.globals.update(NAMES)
     return env
+
+
+@cache
+def _style() -> str:
+    """The report's stylesheet, inlined so the file stands alone (saved, mailed, printed)."""
+    return (files("intake.reports") / "templates" / "report.css").read_text(encoding="utf-8")
+
+
+def style_hash() -> str:
+    """The inline stylesheet as a Content-Security-Policy source (``'sha256-…'``): the
+    policy of the served report allows it and nothing else inline."""
+    digest = hashlib.sha256(_style().encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
 def verdict(report: dict[str, Any]) -> dict[str, str]:
@@ -139,6 +155,7 @@ def render_html(
         evidence_of=lambda finding: evidence_of(report, finding, crops),
         field_count=sum(len(v) for v in report.get("fields", {}).values()),
         for_print=for_print,
+        style=_style(),
     )
 
 

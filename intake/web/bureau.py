@@ -75,7 +75,9 @@ def bureau_home(
 ) -> HTMLResponse:
     require_role(user, BUREAU_ONLY, "进入主管部门页面")
     chosen_round, rounds = _rounds(session, settings, round)
-    rows = [overview(session, d) for d in visible_dossiers(session, user, chosen_round or None)]
+    rows = [
+        overview(session, d, user) for d in visible_dossiers(session, user, chosen_round or None)
+    ]
     districts = sorted({r["district"] for r in rows if r["district"]})
     if state:
         rows = [r for r in rows if r["state"] == state]

@@ -18,6 +18,7 @@ from intake.dossiers import create_dossier, dossier_state
 from intake.models import Dossier, Report, Role, User
 from intake.overview import overview, visible_dossiers
 from intake.reports.html import ORDER, by_article, checklist, evidence_of, verdict
+from intake.reports.privacy import report_for
 from intake.web.pages import (
     FormUser,
     PageUser,
@@ -48,7 +49,7 @@ def applicant_home(
     request: Request, session: SessionDep, settings: SettingsDep, user: User = PageUser
 ) -> HTMLResponse:
     require_role(user, CREATE_ROLES, "进入申报单位页面")
-    rows = [overview(session, d) for d in visible_dossiers(session, user)]
+    rows = [overview(session, d, user) for d in visible_dossiers(session, user)]
     return render(
         request,
         "applicant.html",
@@ -114,7 +115,7 @@ def _progress(f) -> str:
 def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -> dict[str, Any]:
     report_row = session.get(Report, dossier.id)
     state = dossier_state(dossier, report_row)
-    report = report_row.content if report_row else None
+    report = report_for(report_row.content, user.role) if report_row else None
     findings = []
     if report:
         findings = sorted(report.get("findings", []), key=lambda f: ORDER.get(f["status"], 9))
@@ -155,7 +156,7 @@ def dossier_page(
     context = _dossier_context(session, settings, user, dossier)
     history = None
     if Role(user.role) != Role.APPLICANT:
-        history = reviews.history(settings, dossier_id)
+        history = reviews.history(settings, dossier_id, viewer=user)
     return render(request, "dossier.html", user, history=history, **context)
 
 
@@ -280,5 +281,5 @@ async def withdraw_page(
 @router.get("/reviewer")
 def reviewer_home(request: Request, session: SessionDep, user: User = PageUser) -> HTMLResponse:
     require_role(user, frozenset({Role.REVIEWER}), "进入评审专家页面")
-    rows = [overview(session, d) for d in visible_dossiers(session, user)]
+    rows = [overview(session, d, user) for d in visible_dossiers(session, user)]
     return render(request, "reviewer.html", user, dossiers=rows)

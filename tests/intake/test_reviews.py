@@ -103,8 +103,9 @@ def test_bad_corrections_are_refused_with_a_reason(client_and_dossier, body, say
 def test_reviews_of_an_unknown_dossier_are_404(client_and_dossier):
     client, _ = client_and_dossier
     body = {"criterion": "x", "comment": "y", "actor": "z"}
-    assert client.post("/api/dossiers/nope/acceptances", json=body).status_code == 404
-    assert client.get("/api/dossiers/nope/history").status_code == 404
+    unknown = "0" * 32  # well-formed (a malformed id is refused with 422 before any lookup)
+    assert client.post(f"/api/dossiers/{unknown}/acceptances", json=body).status_code == 404
+    assert client.get(f"/api/dossiers/{unknown}/history").status_code == 404
 
 
 def test_a_value_the_service_did_not_read_decides_once_supplied(client_and_dossier):

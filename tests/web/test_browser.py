@@ -77,11 +77,40 @@ def browser():
         browser.close()
 
 
+# Every page runs under the service's Content-Security-Policy (no inline script or style):
+# a violation is reported by the browser on the console, and by this listener.
+REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) =>
+    console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`));"""
+VIOLATIONS: dict[object, list[str]] = {}
+
+
+def _watch_csp(context) -> None:
+    """Collect the context's Content-Security-Policy violations (``_close`` checks them)."""
+    seen = VIOLATIONS.setdefault(context, [])
+    context.add_init_script(REPORT_VIOLATIONS)
+
+    def on_console(message) -> None:
+        text = message.text
+        if "Content Security Policy" in text or text.startswith("CSP violation"):
+            seen.append(f"{message.page.url if message.page else '?'}: {text}")
+
+    context.on("console", on_console)
+
+
+def _close(page) -> None:
+    """Close the page's context; the pages it showed broke no Content-Security-Policy."""
+    context = page.context
+    seen = VIOLATIONS.pop(context, [])
+    context.close()
+    assert not seen, "\n".join(seen)
+
+
 def _login(browser, base: str, name: str):
     context = browser.new_context(
         base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(30_000)
+    _watch_csp(context)
     page = context.new_page()
     page.goto("/")
     assert "/login" in page.url  # nothing without an account
@@ -204,7 +233,7 @@ def applicant_dossier(server, browser, sample) -> str:
     files = page.locator("#files").inner_text()
     assert "06-人力资源服务许可证.png" not in files and "（新版）" in files
     assert page.locator("#files td.file-state").all_inner_texts().count("已完成") == 7
-    page.context.close()
+    _close(page)
     return dossier_id
 
 
@@ -248,7 +277,7 @@ def test_a_dropped_folder_uploads_every_file_in_it(server, browser, applicant_do
     one, two = page.evaluate(FOLDER)
     assert one == ["01-申请报告.docx", "附件/照片1.jpg"]
     assert two == ["a.pdf", "b/c.png"]
-    page.context.close()
+    _close(page)
 
 
 def test_reviewer_corrects_a_value_and_the_verdict_changes(server, browser, applicant_dossier):
@@ -260,7 +289,7 @@ def test_reviewer_corrects_a_value_and_the_verdict_changes(server, browser, appl
     bureau.wait_for_load_state()
     assert "已将" in bureau.locator(".flash").inner_text()
     assert "张专家" in bureau.locator(f"tr[data-dossier='{applicant_dossier}']").inner_text()
-    bureau.context.close()
+    _close(bureau)
 
     page = _login(browser, server["base"], "张专家")
     assert page.url.endswith("/reviewer")
@@ -302,7 +331,7 @@ def test_reviewer_corrects_a_value_and_the_verdict_changes(server, browser, appl
     assert pdf.startswith(b"%PDF")
     page.goto(f"/dossiers/{applicant_dossier}")
     _shot(page, "3-reviewer-report")
-    page.context.close()
+    _close(page)
 
 
 def _merged_with_lease(sample: Path, target: Path) -> Path:
@@ -360,4 +389,51 @@ def test_bureau_sees_a_page_reused_across_two_dossiers(
     # The same premises address in both: the lease is the same.
     assert "创业广场" in page.locator("#reuse-addresses").inner_text()
     _shot(page, "5-bureau-reuse")
-    page.context.close()
+    _close(page)
+
+
+def test_pages_work_under_the_content_security_policy(server, browser, applicant_dossier):
+    """The pages carry the policy (the flows above ran under it with no violation); the
+    full report's one inline stylesheet is allowed by its hash and applies; no page of the
+    service can be framed by another site."""
+    page = _login(browser, server["base"], "秦岭科技")
+    answer = page.goto(f"/dossiers/{applicant_dossier}")
+    policy = answer.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert answer.headers["x-frame-options"] == "DENY"
+    with page.context.expect_page() as opened:
+        page.click(f"a[href='/api/dossiers/{applicant_dossier}/report.html']")
+    report = opened.value
+    report.wait_for_load_state()
+    assert "初审结论" in report.locator(".verdict").inner_text()
+    # The hashed stylesheet applied: the verdict box has its coloured background.
+    background = report.evaluate(
+        "() => getComputedStyle(document.querySelector('.verdict')).backgroundColor"
+    )
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent"), background
+    _close(page)
+
+    # Another site framing the correction form's page: the browser refuses to show it.
+    other = browser.new_context()
+    framer = other.new_page()
+    framer.set_content(f'<iframe src="{server["base"]}/login" width="600" height="400"></iframe>')
+    framer.wait_for_timeout(1500)
+    (child,) = [f for f in framer.frames if f != framer.main_frame]
+    assert child.url.startswith("chrome-error:") or child.query_selector("form") is None
+    other.close()
+
+
+def test_the_api_documentation_loads_offline_under_the_policy(server, browser):
+    """/docs is Swagger UI from the installed package: no CDN (this machine has no
+    internet, so a CDN script would not load), no inline script, every operation listed."""
+    context = browser.new_context(base_url=server["base"])
+    _watch_csp(context)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto("/docs")
+    page.wait_for_selector(".opblock", timeout=30_000)
+    assert page.locator(".opblock").count() >= 15
+    assert all(url.startswith(server["base"]) or url.startswith("data:") for url in requested)
+    _close(page)
