@@ -50,6 +50,7 @@ def check(
     name: str | None,
 ) -> None:
     """Check a dossier folder, files or a .zip in-process (no Redis needed)."""
+    from extractors.errors import UploadRefusedError
     from intake.db import migrate, session_scope
     from intake.dossiers import add_path, create_dossier, files_in
     from intake.pipeline import process_file
@@ -83,6 +84,8 @@ def check(
             jobs = [(r.id, r.name) for r in rows]
     except UnknownRulePackError as exc:
         _fail(str(exc))
+    except UploadRefusedError as exc:
+        _fail(exc.message)
     except OSError as exc:
         _fail(f"无法读取或写入数据：{exc}（数据目录：{settings.data_dir}）")
 
@@ -214,7 +217,8 @@ def serve(host: str, port: int) -> None:
 
     from intake.api import create_app
 
-    uvicorn.run(create_app(), host=host, port=port)
+    # No "server: uvicorn" header on every answer: it tells an attacker what to try.
+    uvicorn.run(create_app(), host=host, port=port, server_header=False)
 
 
 @main.command()
@@ -389,8 +393,12 @@ def user_disable(name: str) -> None:
 @user.command("enable")
 @click.argument("name")
 def user_enable(name: str) -> None:
-    """Enable an account again (and lift a lockout after wrong passwords)."""
+    """Enable an account again; also clears its failed-login count and the count of login
+    attempts on its name from any address (an account under a guessing attack)."""
+    from intake.auth import forget_login_attempts
+
     _set_active(name, True)
+    forget_login_attempts(get_settings(), name)
     console.print(f"已启用 {name}。")
 
 

@@ -5,14 +5,24 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from extractors.archive import expand_zip
-from extractors.errors import InputFileError, UnsafeArchiveError
+from extractors.archive import ArchiveLimits, expand_zip
+from extractors.errors import (
+    ArchiveTooLargeError,
+    InputFileError,
+    TooManyArchiveMembersError,
+    TooManyFilesError,
+    TooManyMembersError,
+    UnsafeArchiveError,
+    UploadRefusedError,
+    UploadTooLargeError,
+)
 from extractors.sniff import ZIP, sniff
 from intake.models import (
     Assignment,
@@ -23,7 +33,9 @@ from intake.models import (
     Report,
     Role,
     User,
+    new_id,
 )
+from intake.queue import parse_job_id
 from intake.settings import Settings
 from intake.storage import FileStore
 from validators.packs import UnknownRulePackError, load_pack
@@ -86,6 +98,93 @@ def unassign(session: Session, dossier: Dossier, reviewer_name: str) -> bool:
     return False
 
 
+@dataclass
+class Admission:
+    """What one upload may still add, counted across all its files and every level of
+    archive nesting: files in the dossier, archive members, bytes stored. Over any, the
+    whole upload is refused (UploadRefusedError). Also the blobs it stored that were not
+    in the store before, so a refused upload can take them back (``discard_upload``)."""
+
+    settings: Settings
+    files_left: int
+    members_left: int
+    bytes_left: int
+    created: set[str] = field(default_factory=set)
+
+    @classmethod
+    def open(
+        cls, session: Session, settings: Settings, dossier: Dossier, replacing: int = 0
+    ) -> Admission:
+        """The budget of one upload to ``dossier`` (``replacing`` files leave it)."""
+        count = select(func.count()).select_from(DossierFile)
+        have = session.scalar(count.where(DossierFile.dossier_id == dossier.id))
+        return cls(
+            settings=settings,
+            files_left=settings.max_dossier_files - (have or 0) + replacing,
+            members_left=settings.max_archive_members,
+            bytes_left=settings.max_upload_stored_bytes,
+        )
+
+    def take_file(self) -> None:
+        """Count one new file row."""
+        self.expect_files(1)
+        self.files_left -= 1
+
+    def expect_files(self, coming: int) -> None:
+        """Refuse now an upload sure to go over: ``coming`` rows at least are on their way
+        (an archive's members make one each)."""
+        if coming > self.files_left:
+            raise TooManyFilesError(
+                f"more than {self.settings.max_dossier_files} files in the dossier",
+                message=f"上传后该申报材料的文件将超过 {self.settings.max_dossier_files} 个"
+                "（每份申报的上限），本次上传未保存任何文件；请删除不需要的文件，"
+                "或将同一材料的多页扫描合并为一个 PDF 后再上传",
+            )
+
+    def take_bytes(self, size: int) -> None:
+        self.bytes_left -= size
+        if self.bytes_left < 0:
+            raise self.too_large()
+
+    def archive_limits(self) -> ArchiveLimits:
+        """One archive's limits, within what is left of the upload's."""
+        limits = self.settings.archive_limits()
+        return replace(
+            limits,
+            max_members=min(limits.max_members, self.members_left),
+            max_total_bytes=min(limits.max_total_bytes, max(self.bytes_left, 0)),
+        )
+
+    def too_many_members(self) -> TooManyArchiveMembersError:
+        limit = self.settings.max_archive_members
+        return TooManyArchiveMembersError(
+            f"more than {limit} archive members in one upload",
+            message=f"压缩包内的文件过多（连同其中嵌套的压缩包，一次上传最多 {limit} 个），"
+            "本次上传未保存任何文件；请解压后分批上传需要的文件",
+        )
+
+    def too_large(self) -> UploadTooLargeError:
+        limit = self.settings.max_upload_stored_bytes / (1 << 20)
+        return UploadTooLargeError(
+            f"more than {self.settings.max_upload_stored_bytes} bytes in one upload",
+            message=f"本次上传的内容（含压缩包解压后的文件）超过 {limit:.0f} MB，"
+            "未保存任何文件；请分批上传",
+        )
+
+
+def discard_upload(session: Session, store: FileStore, admission: Admission) -> None:
+    """Undo an upload refused as a whole: the session is rolled back (its rows with it),
+    and the blobs it stored that no remaining file row refers to are removed."""
+    session.rollback()
+    if not admission.created:
+        return
+    kept = set(
+        session.scalars(select(DossierFile.sha256).where(DossierFile.sha256.in_(admission.created)))
+    )
+    for sha in admission.created - kept:
+        store.remove_blob(sha)
+
+
 def add_upload(
     session: Session,
     store: FileStore,
@@ -93,15 +192,28 @@ def add_upload(
     dossier: Dossier,
     name: str,
     stream: BinaryIO,
+    admission: Admission | None = None,
 ) -> list[DossierFile]:
     """Store one upload. A ZIP becomes its member files; a file that cannot even be stored
-    (empty, too large, an unsafe archive) is recorded as failed with its reason."""
-    name = clean_name(name)
+    (empty, too large, an unsafe archive) is recorded as failed with its reason.
+
+    Several uploads of one request share ``admission``. Over one of its limits this raises
+    UploadRefusedError; without an ``admission`` of the caller's, the session has then
+    been rolled back and what this upload alone stored removed (``discard_upload``)."""
+    owned = admission is None
+    admission = admission or Admission.open(session, settings, dossier)
     try:
-        sha, size = store.put_stream(stream, settings.max_upload_bytes)
-    except InputFileError as exc:
-        return [_add_failed(session, dossier, name, exc)]
-    return _add_stored(session, store, settings, dossier, name, sha, size)
+        name = clean_name(name)
+        try:
+            sha, size = store.put_stream(stream, settings.max_upload_bytes, admission.created)
+        except InputFileError as exc:
+            return [_add_failed(session, admission, dossier, name, exc)]
+        admission.take_bytes(size)
+        return _add_stored(session, store, admission, dossier, name, sha, size)
+    except UploadRefusedError:
+        if owned:
+            discard_upload(session, store, admission)
+        raise
 
 
 def add_path(
@@ -111,55 +223,66 @@ def add_path(
     dossier: Dossier,
     name: str,
     path: Path,
+    admission: Admission | None = None,
 ) -> list[DossierFile]:
     with path.open("rb") as fh:
-        return add_upload(session, store, settings, dossier, name, fh)
+        return add_upload(session, store, settings, dossier, name, fh, admission)
 
 
 def _add_stored(
     session: Session,
     store: FileStore,
-    settings: Settings,
+    admission: Admission,
     dossier: Dossier,
     name: str,
     sha: str,
     size: int,
     depth: int = 0,
 ) -> list[DossierFile]:
+    settings = admission.settings
     blob = store.blob_path(sha)
     try:
         media_type = sniff(blob)
     except InputFileError:
         media_type = None  # the parse job will report the reason
     if media_type != ZIP:
-        return [_add_row(session, dossier, name, sha256=sha, size=size, media_type=media_type)]
+        row = _new_row(
+            session, admission, dossier, name, sha256=sha, size=size, media_type=media_type
+        )
+        return [row]
     if depth > MAX_NESTING:
         nested = UnsafeArchiveError(
             "archive nested too deep",
             message="压缩包里又套了多层压缩包，请解压后直接上传其中的文件",
         )
-        return [_add_failed(session, dossier, name, nested, sha256=sha, size=size)]
+        return [_add_failed(session, admission, dossier, name, nested, sha256=sha, size=size)]
     scratch = store.scratch_dir()
     try:
-        members = expand_zip(blob, scratch, settings.archive_limits())
+        members = expand_zip(blob, scratch, admission.archive_limits())
+        admission.members_left -= len(members)
+        admission.expect_files(len(members))
         added: list[DossierFile] = []
         prefix = _common_folder([m.name for m in members])
         for member in members:
             member_name = clean_name(member.name[len(prefix) :])
             try:
-                m_sha, m_size = store.put_path(member.path, settings.max_upload_bytes)
+                m_sha, m_size = store.put_path(
+                    member.path, settings.max_upload_bytes, admission.created
+                )
             except InputFileError as exc:
-                added.append(_add_failed(session, dossier, member_name, exc))
+                added.append(_add_failed(session, admission, dossier, member_name, exc))
                 continue
+            admission.take_bytes(m_size)
             added.extend(
                 _add_stored(
-                    session, store, settings, dossier, member_name, m_sha, m_size, depth + 1
+                    session, store, admission, dossier, member_name, m_sha, m_size, depth + 1
                 )
             )
         if not added:
             added.append(
-                _add_row(
+                _new_row(
                     session,
+                    admission,
                     dossier,
                     name,
                     sha256=sha,
@@ -171,8 +294,12 @@ def _add_stored(
                 )
             )
         return added
+    except TooManyMembersError as exc:
+        raise admission.too_many_members() from exc
+    except ArchiveTooLargeError as exc:
+        raise admission.too_large() from exc
     except InputFileError as exc:
-        return [_add_failed(session, dossier, name, exc, sha256=sha, size=size)]
+        return [_add_failed(session, admission, dossier, name, exc, sha256=sha, size=size)]
     finally:
         store.remove_dir(scratch)
 
@@ -187,10 +314,11 @@ def _common_folder(names: list[str]) -> str:
 
 
 def _add_failed(
-    session: Session, dossier: Dossier, name: str, exc: InputFileError, **kw
+    session: Session, admission: Admission, dossier: Dossier, name: str, exc: InputFileError, **kw
 ) -> DossierFile:
-    return _add_row(
+    return _new_row(
         session,
+        admission,
         dossier,
         name,
         state=FileState.FAILED,
@@ -200,7 +328,20 @@ def _add_failed(
     )
 
 
+def _new_row(
+    session: Session, admission: Admission, dossier: Dossier, name: str, **kw
+) -> DossierFile:
+    """A new file row, counted against the upload's admission."""
+    admission.take_file()
+    return _add_row(session, dossier, name, **kw)
+
+
 def _add_row(session: Session, dossier: Dossier, name: str, **kw) -> DossierFile:
+    """A new file row; one to be parsed is born with its job id, so no one ever sees it
+    queued without one."""
+    kw.setdefault("id", new_id())
+    if kw.get("state", FileState.QUEUED) == FileState.QUEUED:
+        kw.setdefault("job_id", parse_job_id(kw["id"]))
     taken = set(
         session.scalars(select(DossierFile.name).where(DossierFile.dossier_id == dossier.id))
     )
@@ -287,10 +428,12 @@ def files_in(folder: Path) -> list[tuple[str, Path]]:
 
 
 __all__ = [
+    "Admission",
     "UnknownRulePackError",
     "add_path",
     "add_upload",
     "create_dossier",
+    "discard_upload",
     "dossier_state",
     "files_in",
     "fingerprint",

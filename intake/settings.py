@@ -40,12 +40,20 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = 200 << 20
     max_request_bytes: int = 1 << 30  # one upload request (many files), refused at the door
+    # A request body whose next chunk does not arrive within this many seconds is answered
+    # 408 and its connection closed (a half-sent upload is not held open); 0: never.
+    body_idle_timeout: float = 60.0
     max_pages: int = 1000
     max_frames: int = 50
     max_image_pixels: int = 64_000_000
     max_expanded_bytes: int = 512 << 20
     max_archive_members: int = 500
     max_archive_bytes: int = 1 << 30
+    # Admission of one upload request as a whole (intake.dossiers.Admission); over any
+    # limit the upload is refused as one (413), nothing of it kept. max_archive_members
+    # counts members across all nesting levels of the upload, not per archive.
+    max_dossier_files: int = 300  # files in one dossier, those it has and those uploaded
+    max_upload_stored_bytes: int = 2 << 30  # what one upload stores, its archives expanded
 
     # Accounts: browser sessions last this long; cookies are Secure behind HTTPS (set
     # INTAKE_COOKIE_SECURE=true in a deployment that terminates TLS in front of the API).
@@ -63,7 +71,9 @@ class Settings(BaseSettings):
     login_rate_per_client_account: str = "5/15 minutes"  # one client guessing one account
     login_rate_per_client: str = "30/15 minutes"  # one client trying many names
     login_rate_per_account: str = "50/hour"  # many clients guessing one account
-    upload_rate_per_account: str = "60/minute"  # upload requests of one account
+    # upload requests of one account (the web page sends a request per file: a dropped
+    # folder of max_dossier_files must fit)
+    upload_rate_per_account: str = "400/minute"
 
     worker_heartbeat: int = 30  # seconds between a busy worker's heartbeats
     job_timeout: int = 3600  # seconds for one file's parse job (a 200-page scan)

@@ -18,7 +18,8 @@ def options() -> ParseOptions:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", ocr_workers=2)
+    # Rate limits counted in this process (tests that need Redis's say so themselves).
+    return Settings(data_dir=tmp_path / "data", ocr_workers=2, rate_limit_storage="memory://")
 
 
 @pytest.fixture(scope="session")

@@ -3,40 +3,58 @@
 from __future__ import annotations
 
 import logging
-import math
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, UploadFile
+from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
+from extractors.errors import UploadRefusedError
 from intake import reviews
 from intake.access import BUREAU_ONLY, CREATE_ROLES, Action
+from intake.api import errors
 from intake.api.deps import ApiUser, SessionDep, SettingsDep, dossier_for, require_role
+from intake.api.headers import content_security_policy
+from intake.api.hygiene import LINE_PATTERN, MAX_INT, FilledLine, Line, Reason
 from intake.crossref import find_reuse
 from intake.dossiers import (
+    Admission,
     AssignmentError,
     add_upload,
     assign,
     clean_name,
     create_dossier,
     current_report,
+    discard_upload,
     dossier_state,
     unassign,
 )
-from intake.models import Dossier, DossierFile, FileState, Report, User
+from intake.models import Dossier, DossierFile, FileState, Parse, ParseState, Report, User, utcnow
 from intake.overview import overview, visible_dossiers
 from intake.pipeline import build_report, maybe_build_report
 from intake.queue import enqueue_parse, get_queue
 from intake.reports.crops import evidence_crops, page_picture
-from intake.reports.html import render_html, render_pdf
+from intake.reports.html import render_html, render_pdf, style_hash
+from intake.reports.privacy import report_for
 from intake.storage import FileStore
-from validators.packs import UnknownRulePackError, load_pack
+from validators.packs import UnknownRulePackError, available_packs, load_pack
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api", tags=["dossiers"])
+
+# Path ids as the service makes them (uuid4 hex); anything else is refused with 422.
+_ID = r"^[0-9a-f]{32}$"
+DossierId = Annotated[str, Path(pattern=_ID, description="The dossier's id")]
+FileId = Annotated[str, Path(pattern=_ID, description="A file's id within the dossier")]
+ReviewId = Annotated[str, Path(pattern=_ID, description="A correction's or acceptance's id")]
+Reviewer = Annotated[str, Path(pattern=LINE_PATTERN, max_length=64)]
+# A rule pack's name: one of those installed (the document lists them).
+PackName = Literal[tuple(available_packs())]
+PackQuery = Annotated[PackName | None, Query()]
+Round = Annotated[Line | None, Query(max_length=16, description="申报批次, e.g. 2026")]
+router = APIRouter(prefix="/api", tags=["dossiers"], responses=errors.responses(400, 401, 422))
 
 
 class DossierCreated(BaseModel):
@@ -88,22 +106,30 @@ def _file_status(f: DossierFile) -> FileStatus:
 
 
 class DossierCreate(BaseModel):
-    rule_pack: str | None = None
-    name: str = ""
-    district: str = ""
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
+    rule_pack: PackName | None = None
+    name: Annotated[Line, Field(max_length=255)] = ""
+    district: Annotated[Line, Field(max_length=32)] = ""
 
 
-@router.post("/dossiers", status_code=201, response_model=DossierCreated)
+@router.post(
+    "/dossiers", status_code=201, response_model=DossierCreated, responses=errors.responses(403)
+)
 def create(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: ApiUser,
     body: DossierCreate | None = None,
-    rule_pack: str | None = None,
+    rule_pack: PackQuery = None,
 ) -> DossierCreated:
     """Create an empty dossier, checked against ``rule_pack`` (JSON body or query;
     default ``xian-2018``), owned by the applicant account that creates it."""
     require_role(user, CREATE_ROLES, "创建申报")
+    if body is None and request.headers.get("content-length", "0") != "0":
+        # A JSON null (the body is optional, but when sent it is an object).
+        raise errors.ApiError(422, "请求体应为 JSON 对象（或不发送请求体）", field="body")
     body = body or DossierCreate()
     pack = body.rule_pack or rule_pack or settings.default_rule_pack
     dossier = create_dossier(
@@ -115,13 +141,23 @@ def create(
 
 
 @router.get("/dossiers")
-def list_dossiers(session: SessionDep, user: ApiUser, round: str | None = None) -> dict:
+def list_dossiers(session: SessionDep, user: ApiUser, round: Round = None) -> dict:
     """The dossiers this account may see (an applicant's own, a reviewer's assigned, all for
     bureau staff), newest first, each with its state, verdict and counts."""
-    return {"dossiers": [overview(session, d) for d in visible_dossiers(session, user, round)]}
+    rows = [overview(session, d, user) for d in visible_dossiers(session, user, round)]
+    return {"dossiers": rows}
 
 
-def _check_sizes(files: list[UploadFile], settings) -> None:
+def _check_sizes(files: list[UploadFile], settings, user: User) -> None:
+    """Admission at the door, before anything is stored: the account's rate of uploads
+    (429 with Retry-After; the command line has none), then each file's declared size."""
+    verdict = settings.limiter().hit(settings.upload_rate_per_account, "upload", user.id)
+    if not verdict.allowed:
+        raise errors.ApiError(
+            429,
+            f"上传过于频繁，请 {verdict.retry_after} 秒后再试",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
     for upload_file in files:
         if upload_file.size is not None and upload_file.size > settings.max_upload_bytes:
             limit = settings.max_upload_bytes / (1 << 20)
@@ -133,17 +169,24 @@ def _check_sizes(files: list[UploadFile], settings) -> None:
 
 
 def _store(
-    session: Session, settings, dossier: Dossier, files: list[UploadFile]
+    session: Session, settings, dossier: Dossier, files: list[UploadFile], replacing: int = 0
 ) -> list[DossierFile]:
-    """Store the uploads (a ZIP is expanded into its files)."""
+    """Store the uploads (a ZIP is expanded into its files), admitted as one: over a limit
+    of the whole upload (files in the dossier, archive members at every level, bytes
+    stored) it is refused with 413, its rows rolled back and the blobs it alone stored
+    removed, so nothing of it is kept or queued."""
     store = FileStore(settings.data_dir)
+    admission = Admission.open(session, settings, dossier, replacing)
     added: list[DossierFile] = []
-    for upload_file in files:
-        added.extend(
-            add_upload(
-                session, store, settings, dossier, upload_file.filename or "", upload_file.file
+    try:
+        for upload_file in files:
+            name = upload_file.filename or ""
+            added.extend(
+                add_upload(session, store, settings, dossier, name, upload_file.file, admission)
             )
-        )
+    except UploadRefusedError as exc:
+        discard_upload(session, store, admission)
+        raise errors.ApiError(413, exc.message, code=str(exc.code)) from exc
     return added
 
 
@@ -156,19 +199,22 @@ def _queue(
     action: str,
     **detail,
 ) -> UploadResult | JSONResponse:
-    """Put stored files on the audit trail and queue each for parsing."""
+    """Put stored files on the audit trail and queue each for parsing. The commit that makes
+    the files visible carries their job ids and the time they are queued, so the reconciler
+    waits for these jobs however long the upload took."""
+    to_parse = [f for f in added if f.state == FileState.QUEUED]
+    for f in to_parse:
+        f.queued_at = utcnow()
     reviews.record(
         session, dossier.id, user.name, action, files=[f.name for f in added],
         failed=[f.name for f in added if f.state == FileState.FAILED], **detail,
     )  # fmt: skip
     session.commit()
     dossier_id = dossier.id
-    to_parse = [f for f in added if f.state == FileState.QUEUED]
     try:
         queue = get_queue(settings)
         for f in to_parse:
-            f.job_id = enqueue_parse(queue, f.id)
-        session.commit()
+            enqueue_parse(queue, f.id, f.job_id)
     except RedisError:
         log.exception("cannot enqueue files of dossier %s", dossier_id)
         return JSONResponse(
@@ -183,33 +229,46 @@ def _queue(
     return UploadResult(files=[_file_status(f) for f in added])
 
 
-@router.post("/dossiers/{dossier_id}/files", status_code=202, response_model=UploadResult)
+@router.post(
+    "/dossiers/{dossier_id}/files",
+    status_code=202,
+    response_model=UploadResult,
+    responses=errors.responses(403, 404, 408, 413, 429, 503),
+)
 def upload(
-    dossier_id: str,
-    files: list[UploadFile],
+    dossier_id: DossierId,
+    files: Annotated[list[UploadFile], File(min_length=1)],
     session: SessionDep,
     settings: SettingsDep,
     user: ApiUser,
 ) -> UploadResult | JSONResponse:
-    """Upload one or many files (a ZIP is expanded); each is queued for parsing. A file over
-    the size limit is refused with 413 before anything is stored."""
+    """Upload one or many files (a ZIP is expanded); each is queued for parsing. The upload
+    is admitted or refused as a whole: too many uploads from the account are refused with
+    429 (Retry-After), a file over the size limit, too many files for the dossier, too many
+    archive members (across all nesting levels) or too many bytes with 413, and then
+    nothing of it is stored or queued."""
     dossier = dossier_for(session, user, dossier_id, Action.UPLOAD)
-    _check_sizes(files, settings)
+    _check_sizes(files, settings, user)
     return _queue(session, settings, dossier, _store(session, settings, dossier, files), user,
                   "upload")  # fmt: skip
 
 
-def _dossier_file(session: Session, dossier: Dossier, file_id: str) -> DossierFile:
+def _dossier_file(session: Session, dossier: Dossier, file_id: FileId) -> DossierFile:
     row = session.get(DossierFile, file_id)
     if row is None or row.dossier_id != dossier.id:
         raise HTTPException(status_code=404, detail="该申报材料中没有这个文件")
     return row
 
 
-@router.put("/dossiers/{dossier_id}/files/{file_id}", status_code=202, response_model=UploadResult)
+@router.put(
+    "/dossiers/{dossier_id}/files/{file_id}",
+    status_code=202,
+    response_model=UploadResult,
+    responses=errors.responses(403, 404, 408, 413, 429, 503),
+)
 def replace_file(
-    dossier_id: str,
-    file_id: str,
+    dossier_id: DossierId,
+    file_id: FileId,
     file: UploadFile,
     session: SessionDep,
     settings: SettingsDep,
@@ -218,11 +277,11 @@ def replace_file(
     """Replace a file with a new version: the old one leaves the dossier (its parse stays
     cached), the new one is queued, and the report is rebuilt when it is done. A new
     version that cannot be used (empty, an unsafe archive …) is refused with 422 and the
-    old one stays."""
+    old one stays; one over an upload limit with 413 or 429, as for ``upload``."""
     dossier = dossier_for(session, user, dossier_id, Action.UPLOAD)
     old = _dossier_file(session, dossier, file_id)
-    _check_sizes([file], settings)
-    added = _store(session, settings, dossier, [file])
+    _check_sizes([file], settings, user)
+    added = _store(session, settings, dossier, [file], replacing=1)
     unusable = [f for f in added if f.state == FileState.FAILED]
     if unusable:
         session.rollback()
@@ -240,9 +299,13 @@ def replace_file(
     return _queue(session, settings, dossier, added, user, "replace", replaced=replaced)
 
 
-@router.delete("/dossiers/{dossier_id}/files/{file_id}")
+@router.delete("/dossiers/{dossier_id}/files/{file_id}", responses=errors.responses(403, 404))
 def delete_file(
-    dossier_id: str, file_id: str, session: SessionDep, settings: SettingsDep, user: ApiUser
+    dossier_id: DossierId,
+    file_id: FileId,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: ApiUser,
 ) -> DossierStatus:
     """Take a file out of the dossier; the report is rebuilt without it."""
     dossier = dossier_for(session, user, dossier_id, Action.UPLOAD)
@@ -256,8 +319,8 @@ def delete_file(
     return status(dossier_id, session, user)
 
 
-@router.get("/dossiers/{dossier_id}", response_model=DossierStatus)
-def status(dossier_id: str, session: SessionDep, user: ApiUser) -> DossierStatus:
+@router.get("/dossiers/{dossier_id}", response_model=DossierStatus, responses=errors.responses(404))
+def status(dossier_id: DossierId, session: SessionDep, user: ApiUser) -> DossierStatus:
     """The dossier's state (queued, processing, done) and each file's state."""
     dossier = dossier_for(session, user, dossier_id, Action.VIEW)
     report = session.get(Report, dossier_id)
@@ -284,30 +347,33 @@ def _current_report(session: Session, dossier: Dossier) -> dict:
     return report.content
 
 
-@router.get("/dossiers/{dossier_id}/report")
+@router.get("/dossiers/{dossier_id}/report", responses=errors.responses(404, 409))
 def report_json(
-    dossier_id: str,
+    dossier_id: DossierId,
     session: SessionDep,
     settings: SettingsDep,
     user: ApiUser,
-    version: int | None = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> dict:
     """The report in the shape of the contract (materials, fields, findings); an earlier
-    version with ``?version=N``."""
+    version with ``?version=N``. Applicants read it without reviewers' names and comments."""
     current = _current_report(session, dossier_for(session, user, dossier_id, Action.VIEW))
-    if version is None or version == current.get("version"):
-        return current
-    return _reviewed(lambda: reviews.version(settings, dossier_id, version))
+    if version is not None and version != current.get("version"):
+        current = _reviewed(lambda: reviews.version(settings, dossier_id, version))
+    return report_for(current, user.role)
 
 
 class Recheck(BaseModel):
-    rule_pack: str
-    actor: str | None = None  # ignored: the account making the request is the actor
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
+    rule_pack: PackName
+    # ignored: the account making the request is the actor
+    actor: Annotated[Line, Field(max_length=64)] | None = None
 
 
-@router.post("/dossiers/{dossier_id}/recheck")
+@router.post("/dossiers/{dossier_id}/recheck", responses=errors.responses(403, 404, 409))
 def recheck(
-    dossier_id: str, body: Recheck, session: SessionDep, settings: SettingsDep, user: ApiUser
+    dossier_id: DossierId, body: Recheck, session: SessionDep, settings: SettingsDep, user: ApiUser
 ) -> dict:
     """Judge the dossier again against another rule pack (or the same, after a pack
     update), from its stored parses: nothing is parsed or OCR'd again. The dossier keeps
@@ -329,25 +395,40 @@ def recheck(
     )
 
 
+# A value as a reviewer gives it: text ("48万元") or a number within what a field can hold.
+Value = (
+    Annotated[FilledLine, Field(max_length=200)]
+    | Annotated[int, Field(ge=-(10**15), le=10**15)]
+    | Annotated[float, Field(ge=-1e15, le=1e15, allow_inf_nan=False)]
+)
+
+
 class Correction(BaseModel):
-    field: str
-    value: str | float | int
-    comment: str
-    actor: str | None = None  # ignored: the account making the request is the actor
-    file: str | None = None
-    page: int | None = None
-    old: str | float | int | None = None
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
+    field: Annotated[Line, Field(max_length=64)]
+    value: Value
+    comment: Reason
+    # ignored: the account making the request is the actor
+    actor: Annotated[Line, Field(max_length=64)] | None = None
+    file: Annotated[Line, Field(max_length=1024)] | None = None
+    page: Annotated[int, Field(ge=1, le=MAX_INT)] | None = None
+    old: Value | None = None
 
 
 class Acceptance(BaseModel):
-    criterion: str
-    comment: str
-    actor: str | None = None
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
+    criterion: Annotated[Line, Field(max_length=64)]
+    comment: Reason
+    actor: Annotated[Line, Field(max_length=64)] | None = None
 
 
 class Withdrawal(BaseModel):
-    comment: str
-    actor: str | None = None
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
+    comment: Reason
+    actor: Annotated[Line, Field(max_length=64)] | None = None
 
 
 def _reviewed(action, *args) -> dict:
@@ -364,9 +445,15 @@ def _reviewable(session: Session, user: User, dossier_id: str) -> None:
     session.close()
 
 
-@router.post("/dossiers/{dossier_id}/corrections", status_code=201)
+@router.post(
+    "/dossiers/{dossier_id}/corrections", status_code=201, responses=errors.responses(403, 404, 409)
+)
 def correct(
-    dossier_id: str, body: Correction, session: SessionDep, settings: SettingsDep, user: ApiUser
+    dossier_id: DossierId,
+    body: Correction,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: ApiUser,
 ) -> dict:
     """A reviewer corrects a field value (the reading at ``file``/``page`` that read
     ``old``, or a new one): the findings are recomputed at once, nothing is parsed again."""
@@ -379,9 +466,15 @@ def correct(
     )  # fmt: skip
 
 
-@router.post("/dossiers/{dossier_id}/acceptances", status_code=201)
+@router.post(
+    "/dossiers/{dossier_id}/acceptances", status_code=201, responses=errors.responses(403, 404, 409)
+)
 def accept(
-    dossier_id: str, body: Acceptance, session: SessionDep, settings: SettingsDep, user: ApiUser
+    dossier_id: DossierId,
+    body: Acceptance,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: ApiUser,
 ) -> dict:
     """A reviewer accepts a review item, with a comment: it passes, saying so."""
     _reviewable(session, user, dossier_id)
@@ -390,10 +483,13 @@ def accept(
     )
 
 
-@router.post("/dossiers/{dossier_id}/reviews/{review_id}/withdraw")
+@router.post(
+    "/dossiers/{dossier_id}/reviews/{review_id}/withdraw",
+    responses=errors.responses(403, 404, 409),
+)
 def withdraw(
-    dossier_id: str,
-    review_id: str,
+    dossier_id: DossierId,
+    review_id: ReviewId,
     body: Withdrawal,
     session: SessionDep,
     settings: SettingsDep,
@@ -406,29 +502,48 @@ def withdraw(
     )
 
 
-@router.get("/dossiers/{dossier_id}/history")
-def history(dossier_id: str, session: SessionDep, settings: SettingsDep, user: ApiUser) -> dict:
+@router.get("/dossiers/{dossier_id}/history", responses=errors.responses(404))
+def history(
+    dossier_id: DossierId, session: SessionDep, settings: SettingsDep, user: ApiUser
+) -> dict:
     """The report's versions (why and by whom each was built), the reviews, the trail."""
     dossier_for(session, user, dossier_id, Action.VIEW)
-    return _reviewed(lambda: reviews.history(settings, dossier_id))
+    return _reviewed(lambda: reviews.history(settings, dossier_id, viewer=user))
 
 
-@router.get("/dossiers/{dossier_id}/report.html", response_class=HTMLResponse)
+@router.get(
+    "/dossiers/{dossier_id}/report.html",
+    response_class=HTMLResponse,
+    responses=errors.responses(404, 409),
+)
 def report_html(
-    dossier_id: str, session: SessionDep, settings: SettingsDep, user: ApiUser
+    dossier_id: DossierId, session: SessionDep, settings: SettingsDep, user: ApiUser
 ) -> HTMLResponse:
     """The report for people: verdict, checklist, findings by article with their evidence
     (quote, file, page and a picture of the page region)."""
     report = _current_report(session, dossier_for(session, user, dossier_id, Action.VIEW))
-    return HTMLResponse(render_html(report, evidence_crops(report, FileStore(settings.data_dir))))
+    report = report_for(report, user.role)
+    html = render_html(report, evidence_crops(report, FileStore(settings.data_dir)))
+    # Its one inline stylesheet keeps the file self-contained; the policy allows just that.
+    policy = content_security_policy(style_sources=[style_hash()])
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
 
-@router.get("/dossiers/{dossier_id}/report.pdf")
+@router.get(
+    "/dossiers/{dossier_id}/report.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+              "description": "The report as a PDF"},
+        **errors.responses(404, 409),
+    },
+)  # fmt: skip
 def report_pdf(
-    dossier_id: str, session: SessionDep, settings: SettingsDep, user: ApiUser
+    dossier_id: DossierId, session: SessionDep, settings: SettingsDep, user: ApiUser
 ) -> Response:
     """The same report as a PDF to download (CJK font embedded)."""
     report = _current_report(session, dossier_for(session, user, dossier_id, Action.VIEW))
+    report = report_for(report, user.role)
     pdf = render_pdf(report, evidence_crops(report, FileStore(settings.data_dir)))
     filename = quote(f"预审报告-{report.get('name') or dossier_id}.pdf")
     return Response(
@@ -438,21 +553,35 @@ def report_pdf(
     )
 
 
-@router.get("/dossiers/{dossier_id}/page.png")
+MAX_BOX = 1e6  # page units; a box beyond is no box on any page (and inf/NaN are refused)
+
+
+@router.get(
+    "/dossiers/{dossier_id}/page.png",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+              "description": "The page as a PNG picture"},
+        **errors.responses(404),
+    },
+)  # fmt: skip
 def page_png(
-    dossier_id: str,
-    file: str,
-    page: int,
+    dossier_id: DossierId,
+    file: Annotated[Line, Query(max_length=1024)],
+    page: Annotated[int, Query(ge=1, le=MAX_INT)],
     session: SessionDep,
     settings: SettingsDep,
     user: ApiUser,
-    box: str | None = None,
+    box: Annotated[Line | None, Query(max_length=200)] = None,
 ) -> Response:
     """A page of one of the dossier's files as a picture, with ``box`` (x0,y0,x1,y1 in the
     page's own units, as the report's evidence gives them) drawn on it."""
     dossier = dossier_for(session, user, dossier_id, Action.VIEW)
     row = next((f for f in dossier.files if f.name == file and f.sha256), None)
-    if row is None or page < 1 or (row.pages is not None and page > row.pages):
+    # The page count comes from the parse itself: a file whose parse is shared with
+    # another upload may not have its own count yet.
+    parse = session.get(Parse, row.sha256) if row is not None else None
+    if parse is None or parse.state != ParseState.DONE or not 1 <= page <= (parse.pages or 0):
         raise HTTPException(status_code=404, detail="该申报材料中没有这一页")
     bbox = None
     if box:
@@ -460,7 +589,7 @@ def page_png(
             bbox = [float(v) for v in box.split(",")]
         except ValueError:
             bbox = None
-        if bbox is None or len(bbox) != 4 or not all(math.isfinite(v) for v in bbox):
+        if bbox is None or len(bbox) != 4 or not all(abs(v) <= MAX_BOX for v in bbox):
             raise HTTPException(status_code=422, detail="box 应为 x0,y0,x1,y1 四个数")
         x0, y0, x1, y1 = bbox
         bbox = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
@@ -471,12 +600,16 @@ def page_png(
 
 
 class AssignmentBody(BaseModel):
-    reviewer: str = Field(description="The reviewer account's name")
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
+    reviewer: Annotated[Line, Field(max_length=64, description="The reviewer account's name")]
 
 
-@router.post("/dossiers/{dossier_id}/assignments", status_code=201)
+@router.post(
+    "/dossiers/{dossier_id}/assignments", status_code=201, responses=errors.responses(403, 404)
+)
 def add_assignment(
-    dossier_id: str, body: AssignmentBody, session: SessionDep, user: ApiUser
+    dossier_id: DossierId, body: AssignmentBody, session: SessionDep, user: ApiUser
 ) -> dict:
     """Bureau staff assign a reviewer to the dossier."""
     dossier = dossier_for(session, user, dossier_id, Action.ASSIGN)
@@ -489,8 +622,12 @@ def add_assignment(
     return {"reviewers": [a.user.name for a in dossier.assignments]}
 
 
-@router.delete("/dossiers/{dossier_id}/assignments/{reviewer}")
-def remove_assignment(dossier_id: str, reviewer: str, session: SessionDep, user: ApiUser) -> dict:
+@router.delete(
+    "/dossiers/{dossier_id}/assignments/{reviewer}", responses=errors.responses(403, 404)
+)
+def remove_assignment(
+    dossier_id: DossierId, reviewer: Reviewer, session: SessionDep, user: ApiUser
+) -> dict:
     dossier = dossier_for(session, user, dossier_id, Action.ASSIGN)
     if not unassign(session, dossier, reviewer):
         raise HTTPException(status_code=404, detail=f"“{reviewer}”未被分配到该申报材料")
@@ -499,8 +636,8 @@ def remove_assignment(dossier_id: str, reviewer: str, session: SessionDep, user:
     return {"reviewers": [a.user.name for a in dossier.assignments]}
 
 
-@router.get("/reuse")
-def reuse(session: SessionDep, user: ApiUser, round: str | None = None) -> dict:
+@router.get("/reuse", responses=errors.responses(403))
+def reuse(session: SessionDep, user: ApiUser, round: Round = None) -> dict:
     """Bureau staff: the same credit code, premises address, file or page picture in more
     than one dossier (of ``round``, or of all rounds)."""
     require_role(user, BUREAU_ONLY, "查看跨申报比对")

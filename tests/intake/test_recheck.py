@@ -40,7 +40,8 @@ def test_recheck_through_the_api(settings, samples, monkeypatch):
     assert client.get(f"/api/dossiers/{dossier_id}/report").json() == report
 
     bad = client.post(f"/api/dossiers/{dossier_id}/recheck", json={"rule_pack": "mars-2030"})
-    assert bad.status_code == 422 and "未知的规则包" in bad.json()["detail"]
+    assert bad.status_code == 422 and bad.json()["field"] == "rule_pack"
+    assert "xian-2018" in bad.json()["message"]  # the choices are named
     assert (
         client.post("/api/dossiers/nope/recheck", json={"rule_pack": "xian-2018"}).status_code
         == 404

@@ -141,4 +141,4 @@ def test_unknown_dossier_and_rule_pack(service, integrator):
         client.headers.update(integrator)
         assert client.get("/api/dossiers/nope").status_code == 404
         bad = client.post("/api/dossiers", json={"rule_pack": "nowhere"})
-        assert bad.status_code == 422 and "未知的规则包" in bad.json()["detail"]
+        assert bad.status_code == 422 and "未知的规则包" in bad.json()["message"]
