@@ -224,41 +224,25 @@ def serve(host: str, port: int) -> None:
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run an rq worker on the parse queue."""
-    from rq import Worker
-
+    """Run an rq worker on the parse queue (it reconciles at start and every minute between
+    jobs: see worker.runner)."""
     import worker.jobs  # noqa: F401
     from extractors.classify import cue_book
     from intake.db import migrate
     from intake.queue import get_queue
+    from worker.runner import ReconcilingWorker
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.db_url)
     cue_book()  # spaCy and the cue matchers, built once here and shared by forked jobs
-    _reconcile_every(settings, 60.0)
     queue = get_queue(settings)
-    Worker(
-        [queue], connection=queue.connection, job_monitoring_interval=settings.worker_heartbeat
+    ReconcilingWorker(
+        [queue],
+        connection=queue.connection,
+        job_monitoring_interval=settings.worker_heartbeat,
+        settings=settings,
     ).work(burst=burst, with_scheduler=True)
-
-
-def _reconcile_every(settings, seconds: float) -> None:
-    """Reconcile now, then every ``seconds`` in a daemon thread of the worker's parent."""
-    import threading
-
-    from intake.reconcile import reconcile as run
-
-    def loop() -> None:
-        while True:
-            try:
-                run(settings)
-            except Exception:  # never let the reconciler take the worker down
-                logging.getLogger(__name__).exception("reconcile failed")
-            stop.wait(seconds)
-
-    stop = threading.Event()
-    threading.Thread(target=loop, name="reconcile", daemon=True).start()
 
 
 @main.command()
