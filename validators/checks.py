@@ -16,6 +16,7 @@ from extractors import credit_code
 from extractors.classify import OTHER, Material, material_at
 from extractors.fields import FieldValue
 from extractors.text import misread_limit
+from validators import region
 from validators.engine import LOW_CONFIDENCE, Facts, Outcome, Status
 
 MATERIAL_NAMES = {
@@ -264,23 +265,70 @@ def declared_matches(
 
 
 def address_in(
-    facts: Facts, field: str, place: str | None = None, places: list[str] | None = None
+    facts: Facts, field: str, city: str | None = None, province: str | None = None
 ) -> Outcome:
-    """Every registered address found is in ``place`` (or one of ``places``: a province's
-    cities; an empty list accepts any address)."""
+    """The registered address is in ``city`` (its districts, counties and development zones,
+    written with or without the city's name) or in ``province``; with neither, anywhere.
+    Where an address is comes from a gazetteer (``validators.region``), never a substring.
+    A fail needs an address read plainly (see ``_read_plainly``) that is positively
+    elsewhere, and no plain reading that is local; anything else a person decides, told
+    which address was doubtful and why."""
     found = facts.values(field)
     if not found:
         return Outcome(Status.MISSING)
-    wanted = [place] if place else list(places or [])
-    outside = [
-        (r, v) for r, v in found if wanted and not any(w in normalize_name(v.value) for w in wanted)
-    ]
-    if not outside:
+    if not city and not province:
         v = found[0][1]
         return Outcome(Status.PASS, [r for r, _ in found], {"value": v.value, "where": where(v)})
-    v = outside[0][1]
-    status = Status.REVIEW if v.confidence < LOW_CONFIDENCE else Status.FAIL
-    return Outcome(status, [r for r, _ in outside], {"value": v.value, "where": where(v)})
+    wanted = city or province
+    judged = [(ref, v, *_placed(v.value, city, province)) for ref, v in found]
+    plain = [j for j in judged if _read_plainly(j[1])]
+    local = [j for j in plain if j[2] is True]
+    away = [j for j in plain if j[2] is False]
+    if bool(local) != bool(away):
+        status, decided = (Status.PASS, local) if local else (Status.FAIL, away)
+        # cite the licence where there is one: it is where the registered address is printed
+        _, v, _, place = min(decided, key=lambda j: j[1].material != "business_licence")
+        ctx = {"value": v.value, "where": where(v), "reason": place.reason}
+        return Outcome(status, [r for r, *_ in decided], ctx)
+    if local:  # and away: readings of equal standing disagree
+        doubtful = [local[0], away[0]]
+        reason = "各材料中的注册地址不一致：" + "；".join(
+            f"“{v.value}”{'在' if inside else '不在'}{wanted}（{place.reason}）"
+            for _, v, inside, place in doubtful
+        )
+    else:
+        firsts: dict[str, tuple] = {}
+        for j in judged:
+            firsts.setdefault(j[1].value, j)  # one per distinct address
+        doubtful = list(firsts.values())
+        reason = "；".join(_doubt(v, inside, place, wanted) for _, v, inside, place in doubtful)
+    ctx = {"value": reason, "where": "；".join(where(j[1]) for j in doubtful), "reason": reason}
+    return Outcome(Status.REVIEW, [j[0] for j in doubtful], ctx)
+
+
+def _placed(address: str, city: str | None, province: str | None):
+    """Whether the address is in the city or province (None: cannot tell), and the Place
+    that was decided from."""
+    inside = region.in_city(address, city) if city else region.in_province(address, province)
+    return inside, region.locate(address)
+
+
+def _read_plainly(v: FieldValue) -> bool:
+    """Read after its label at or above the confidence threshold: not a doubtful scan, nor a
+    value inferred from another material's reading (which carries a note saying so)."""
+    return v.confidence >= LOW_CONFIDENCE and v.note is None and v.material is not None
+
+
+def _doubt(v: FieldValue, inside: bool | None, place: region.Place, wanted: str) -> str:
+    """Why one reading cannot decide, in words for the reviewer and the applicant."""
+    if inside is None:
+        return f"注册地址“{v.value}”无法判断是否在{wanted}：{place.reason}"
+    side = f"在{wanted}" if inside else f"不在{wanted}"
+    if v.confidence < LOW_CONFIDENCE:
+        because = f"识别置信度低（{v.confidence:.2f}）"
+    else:
+        because = f"该值系推断所得（{v.note}）" if v.note else "来源材料不明"
+    return f"注册地址“{v.value}”看来{side}，但{because}，请核对原件"
 
 
 def _first(facts: Facts, field: str):

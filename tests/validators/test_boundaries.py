@@ -165,16 +165,30 @@ def test_declared_matches(declared, audited, conf, want):
 @pytest.mark.parametrize(
     ("address", "kwargs", "want"),
     [
-        ("西安市高新区科技路48号", {"place": "西安市"}, "pass"),
-        ("咸阳市渭城区文汇东路265号", {"place": "西安市"}, "fail"),
-        ("广州市天河区体育西路1号", {"places": ["广东", "广州", "深圳"]}, "pass"),
-        ("南京市鼓楼区中山路1号", {"places": ["广东", "广州", "深圳"]}, "fail"),
-        ("北京市海淀区中关村大街1号", {"places": []}, "pass"),  # any address in the country
+        ("西安市高新区科技路48号", {"city": "西安市"}, "pass"),
+        ("西安高新区锦业路1号", {"city": "西安市"}, "pass"),  # without 西安市
+        ("陕西省西咸新区沣西新城开元路", {"city": "西安市"}, "pass"),
+        ("咸阳市渭城区文汇东路265号", {"city": "西安市"}, "fail"),
+        ("大连市西安路123号", {"city": "西安市"}, "fail"),  # 西安 in a street name
+        ("高新区锦业路1号", {"city": "西安市"}, "review"),  # which city's 高新区
+        ("锦业路1号", {"city": "西安市"}, "review"),
+        ("广州市天河区体育西路1号", {"province": "广东省"}, "pass"),
+        ("南京市鼓楼区中山路1号", {"province": "广东省"}, "fail"),
+        ("中山路1号", {"province": "广东省"}, "review"),
+        ("北京市海淀区中关村大街1号", {}, "pass"),  # any address in the country
     ],
 )
 def test_address_in(address, kwargs, want):
     f = facts(value("applicant.address", address, "business_licence"))
     assert address_in(f, "applicant.address", **kwargs).status == want
+
+
+@pytest.mark.parametrize(("conf", "want"), [(0.6, "fail"), (0.59, "review")])
+def test_address_in_fails_from_the_threshold(conf, want):
+    f = facts(
+        value("applicant.address", "咸阳市渭城区文汇东路265号", "business_licence", conf=conf)
+    )
+    assert address_in(f, "applicant.address", city="西安市").status == want
 
 
 def test_credit_codes_valid():

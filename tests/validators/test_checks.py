@@ -93,3 +93,69 @@ def test_pack_judges_every_criterion_even_with_no_evidence():
     assert len(findings) == len(pack.criteria) == 29
     assert {f.status for f in findings} <= {"missing", "fail"}  # never pass on no evidence
     assert all(f.message for f in findings)
+
+
+def _registered(*values):
+    """The 12.registered_locally finding of the Xi'an pack on these addresses."""
+    pack = load_pack("xian-2018")
+    (finding,) = [
+        f for f in evaluate(pack, facts(*values)) if f.criterion == "12.registered_locally"
+    ]
+    return finding
+
+
+def address(v, material="business_licence", **kwargs):
+    return value("applicant.address", v, material, **kwargs)
+
+
+def test_registered_locally_by_gazetteer_not_substring():
+    zone = _registered(address("陕西省西咸新区沣东新城协同创新港"))
+    assert zone.status == "pass" and "西咸新区沣东新城" in zone.message
+    assert _registered(address("西安高新区锦业路1号")).status == "pass"
+    assert _registered(address("户县余下街道")).status == "pass"  # 鄠邑区's old name
+    away = _registered(address("咸阳市渭城区文汇东路265号"))
+    assert away.status == "fail" and "不在西安市" in away.message
+    assert _registered(address("辽宁省大连市西安路88号")).status == "fail"  # 西安路 is a street
+    assert _registered(address("石家庄市长安区中山东路")).status == "fail"
+    assert _registered().status == "missing"
+
+
+def test_registered_locally_reviews_what_it_cannot_tell():
+    bare = _registered(address("高新区锦业路1号"))
+    assert bare.status == "review"
+    assert "无法判断是否在西安市" in bare.message and "只写了“高新区”" in bare.message
+    shared = _registered(address("长安区中山东路"))
+    assert shared.status == "review" and "石家庄市" in shared.message
+    street = _registered(address("科技路48号", "application_report"))
+    assert street.status == "review" and "科技路48号" in street.message
+
+
+def test_registered_locally_fails_only_on_a_plain_reading():
+    scanned = _registered(address("咸阳市渭城区文汇东路265号", origin="ocr", conf=0.45))
+    assert scanned.status == "review" and "识别置信度低" in scanned.message
+    inferred = address("咸阳市渭城区文汇东路265号", origin="ocr", conf=0.8)
+    inferred.note = "识别为“咸阳市渭城区文汇东跻265号”，与其他材料中的“…”仅差个别字，按后者读取"
+    assert _registered(inferred).status == "review"
+    faint_local = _registered(address("西安市雁塔区科技路48号", origin="ocr", conf=0.4))
+    assert faint_local.status == "review"  # never pass on a doubtful read either
+
+
+def test_registered_locally_two_readings():
+    licence = address("西安市雁塔区科技路48号")
+    report = address("咸阳市秦都区人民路1号", "application_report")
+    both = _registered(licence, report)
+    assert both.status == "review" and "不一致" in both.message  # equal standing: a person
+    assert both.evidence == ["applicant.address#0", "applicant.address#1"]
+    misread = address("咸阳市秦都区人民路1号", "premises_proof", origin="ocr", conf=0.4)
+    assert _registered(licence, misread).status == "pass"  # a doubtful read is no contradiction
+    street = address("科技路48号", "application_report")
+    assert _registered(licence, street).status == "pass"  # nor is one that cannot tell
+    assert _registered(address("咸阳市秦都区人民路1号"), street).status == "fail"
+
+
+def test_registered_locally_cites_the_licence():
+    report = address("西安市雁塔区科技路48号", "application_report")
+    licence = address("西安市雁塔区科技路48号")
+    licence.file = "营业执照.jpg"
+    found = _registered(report, licence)
+    assert found.status == "pass" and "营业执照.jpg" in found.message
