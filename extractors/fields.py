@@ -29,7 +29,7 @@ from importlib import resources
 from itertools import accumulate, pairwise
 from typing import Any
 
-from extractors import credit_code
+from extractors import credit_code, identifiers
 from extractors.classify import Material, material_at
 from extractors.model import BBox, Document, Line, Origin, Page, Word
 from extractors.normalize import (
@@ -478,12 +478,18 @@ def extract_fields(
         for name, document in documents
         for page in document.pages
     ]
+    from extractors.readers.licence import READS, read_licence
+
     found: list[FieldValue] = []
     book = label_book()
+    licences: list[FieldValue] = []
     for pt in pages:
         found.extend(_labelled(pt, book))
         found.extend(_tables(pt, book))
         found.extend(_credit_codes(pt))
+        if pt.material == "business_licence":
+            licences.extend(read_licence(pt.file, pt.page, pt.material))
+    found = _licence_first(found, licences, READS)
     found.extend(_audit(pages, materials))
     found.extend(_leases(pages))
     found.extend(_signing_dates(pages, materials))
@@ -491,6 +497,24 @@ def extract_fields(
     found.extend(_name_occurrences(pages, found))
     _doubt_near_misses(found)
     return _collect(found)
+
+
+def _licence_first(
+    found: list[FieldValue], licences: list[FieldValue], reads: tuple[str, ...]
+) -> list[FieldValue]:
+    """On a licence page the layout reader's values stand; a value the words alone gave
+    for a field the reader did not find there stays, with the doubt said (it may be the
+    next column's text or another label's value)."""
+    by_page = {(v.file, v.page, v.field) for v in licences}
+    kept: list[FieldValue] = []
+    for v in found:
+        if v.material != "business_licence" or v.field not in reads:
+            kept.append(v)
+        elif (v.file, v.page, v.field) not in by_page:
+            v.confidence = min(v.confidence, 0.5)
+            v.note = v.note or "未能按执照版面读取该项，取自文字匹配，请人工核对"
+            kept.append(v)
+    return kept + licences
 
 
 # A figure the application plans rather than reports (新增集聚服务机构5家以上).
@@ -607,33 +631,37 @@ def _tables(pt: PageText, book: LabelBook) -> list[FieldValue]:
 # --------------------------------------------------------------------------- credit codes
 
 
-_SPECK = re.compile(r"(?<=[0-9A-Z])[.,·'’`](?=[0-9A-Z])")
+_CODE_LABEL = re.compile(r"(统一)?社会信用代码|信用代码|统一代码")
 
 
 def _credit_codes(pt: PageText) -> list[FieldValue]:
+    """Credit codes as whole tokens (extractors.identifiers): a valid one wherever it
+    stands; one whose check fails only right after a credit-code label (mended by one OCR
+    confusion, or kept as printed for the checks to query). A slice of a longer number (a
+    licence serial, a 不动产单元号, a bank account) or a 身份证号码 is never one."""
     out = []
-    # A speck read as a full stop inside a code (91610404.755857926W) is dropped; ``where``
-    # maps the cleaned text's offsets back to the page text's.
-    spaced = pt.text.replace(" ", "\u2063")
-    drop = {m.start() for m in _SPECK.finditer(spaced)}
-    where = [i for i in range(len(spaced)) if i not in drop] + [len(spaced)]
-    text = "".join(ch for i, ch in enumerate(spaced) if i not in drop)
-    for m in re.finditer(r"[0-9A-Za-z]{18}", text):
-        raw = m.group(0).upper()
-        if not credit_code.CANDIDATE.fullmatch(raw) and not _looks_like_code(raw):
+    for token in identifiers.tokens(pt.text):
+        if token.kind == "credit_code":
+            out.append(pt.value("applicant.credit_code", token.value, token.start, token.end))
             continue
-        coded = code_value(raw)
+        if token.kind != "unknown" or not identifiers.credit_code_shape(token.value):
+            continue
+        line_start = pt.text.rfind("\n", 0, token.start) + 1
+        before = pt.text[max(line_start, token.start - 16) : token.start]
+        if not _CODE_LABEL.search(before):
+            continue
+        coded = code_value(token.value)
         if coded is None:
             continue
         value, note, scale = coded
-        start, end = where[m.start()], where[m.end() - 1] + 1
-        out.append(pt.value("applicant.credit_code", value, start, end, scale=scale, note=note))
+        if not credit_code.is_valid(value) and pt.page.origin == Origin.OCR:
+            # A check that fails on a picture is more likely a misread than a bad code.
+            scale = min(scale, 0.5)
+            note = note or f"识别结果“{value}”校验位不符，可能为识别错误，请人工核对"
+        out.append(
+            pt.value("applicant.credit_code", value, token.start, token.end, scale=scale, note=note)
+        )
     return out
-
-
-def _looks_like_code(raw: str) -> bool:
-    digits = sum(ch.isdigit() for ch in raw)
-    return digits >= 12 and raw[:1] in "123456789ANY"
 
 
 # --------------------------------------------------------------------------- audit report

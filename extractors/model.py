@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field
 BBox = tuple[float, float, float, float]
 
 # 2: seals; 3: OCR without table rules; 4: nor seal ink; 5: form tables only; 6: rule check;
-# 7: picture hashes
-MODEL_VERSION = 7
+# 7: picture hashes; 8: pictures lying on their side turned upright (Page.turned)
+MODEL_VERSION = 8
 
 
 class Origin(StrEnum):
@@ -73,7 +73,10 @@ class Page(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     conf: float | None = None  # mean OCR word confidence on the page
     images: int = 0  # embedded pictures (photos, seals) on the page
-    rotation: int = 0  # degrees the source was turned to read it upright
+    rotation: int = 0  # degrees the source was turned to read it upright (its EXIF tag)
+    # degrees (clockwise) the picture was turned after that, because its text lay on its
+    # side (a scan turned 90° with no EXIF tag): the boxes are those of the turned picture
+    turned: int = 0
     marks: list[Mark] = Field(default_factory=list)
     # hex sha256 hashes of the page's main picture(s), raw and pixel (extractors.pictures)
     pictures: list[str] = Field(default_factory=list)

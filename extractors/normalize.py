@@ -131,7 +131,8 @@ def parse_money(text: str, start: int = 0, unit: str | None = None) -> Parsed | 
 # --------------------------------------------------------------------------- dates
 
 _DATE_FORMS = [
-    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"),
+    # A speck read as a mark between the parts of a printed date (2020年03月-10日).
+    re.compile(r"(\d{4})\s*年\s*[-·.,]?\s*(\d{1,2})\s*月\s*[-·.,]?\s*(\d{1,2})\s*[日号]?"),
     re.compile(r"(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})(?!\d)"),
     re.compile(r"(\d{4})(\d{2})(\d{2})(?!\d)"),
 ]
@@ -139,9 +140,17 @@ _MONTH_FORMS = [
     re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d)"),
     re.compile(r"(\d{4})\s*[-./]\s*(\d{1,2})(?![\d./-])"),
 ]
+# Chinese-numeral dates as printed: the zero of the year as 〇, ○ (a circle), 零, or a
+# Latin O or digit 0 in a typeface's or an OCR's hands; 廿 (20) and 卅 (30) in the day.
 _CN_DATE = re.compile(
-    r"([〇零一二三四五六七八九]{4})年([十一二三四五六七八九]{1,3})月([十一二三四五六七八九]{1,3})日"
+    r"([〇○◯零Oo0一二三四五六七八九]{4})\s*年\s*([十一二三四五六七八九]{1,3})\s*月"
+    r"\s*([十一二三四五六七八九廿卅]{1,3})\s*日"
 )
+_CN_ZERO = str.maketrans({"○": "〇", "◯": "〇", "零": "〇", "O": "〇", "o": "〇", "0": "〇"})
+
+
+def _cn_day(text: str) -> str:
+    return text.replace("廿", "二十").replace("卅", "三十")
 
 
 def _iso(y: int, m: int, d: int) -> str | None:
@@ -165,9 +174,12 @@ def parse_date(text: str, start: int = 0, *, month_end: bool = False) -> Parsed 
     m = _CN_DATE.match(text, at)
     if m:
         try:
-            y = int(cn2an.cn2an(m[1], "smart"))
+            year = m[1].translate(_CN_ZERO)
+            if set(year) == {"〇"}:
+                return None
+            y = int(cn2an.cn2an(year, "smart"))
             mo = int(cn2an.cn2an(m[2], "smart"))
-            d = int(cn2an.cn2an(m[3], "smart"))
+            d = int(cn2an.cn2an(_cn_day(m[3]), "smart"))
         except (ValueError, KeyError, IndexError):
             return None
         iso = _iso(y, mo, d)
@@ -187,7 +199,7 @@ def find_dates(text: str) -> list[Parsed]:
     text = fold(text)
     found: list[Parsed] = []
     pos = 0
-    starts = re.compile(r"\d{4}\s*[年\-./]|\d{8}|[〇零一二三四五六七八九]{4}年")
+    starts = re.compile(r"\d{4}\s*[年\-./]|\d{8}|[〇○◯零Oo0一二三四五六七八九]{4}\s*年")
     while (m := starts.search(text, pos)) is not None:
         parsed = parse_date(text, m.start())
         if parsed:

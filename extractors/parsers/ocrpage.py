@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ from scipy import ndimage
 
 from extractors.model import Block, Line, Mark, Origin, Page, Word
 from extractors.ocr import OcrEngine
+
+log = logging.getLogger(__name__)
 
 # Tesseract reads small text poorly below ~20 px per character and gains nothing past
 # ~300 dpi; phone photos are usually 3000–4000 px long, scans 1700–2500.
@@ -103,8 +106,25 @@ def ocr_page(
     height: float,
     unit: str,
 ) -> Page:
-    """OCR one prepared image and express its boxes in the page's own unit (× ``scale``)."""
+    """OCR one prepared image and express its boxes in the page's own unit (× ``scale``).
+
+    A picture lying on its side (a scan turned 90° with no EXIF tag to say so) reads as
+    columns of short vertical boxes: then tesseract's orientation detection says which way
+    it lies, the picture is turned upright and read again (``Page.turned``; the page's
+    width and height are then those of the turned picture)."""
     result = engine.read(image_path, *size)
+    turned = 0
+    lying = sideways(result)
+    if unit == "px" and (lying or _read_little(result)):
+        # Boxes standing on end, or nearly nothing read (tesseract reads a turned page as
+        # nothing): ask which way it lies; surer, when nothing hints that it lies at all.
+        turned = turn_needed(image_path, 0.3 if lying else 1.0)
+        if turned:
+            with Image.open(image_path) as prepared:
+                prepared.rotate(-turned, expand=True).save(image_path, format="PPM")
+            if turned in (90, 270):
+                size, width, height = (size[1], size[0]), height, width
+            result = engine.read(image_path, *size)
     blocks = [_scale_block(b, scale) for b in result.blocks] if scale != 1.0 else result.blocks
     return Page(
         number=number,
@@ -114,7 +134,43 @@ def ocr_page(
         origin=Origin.OCR,
         blocks=blocks,
         conf=result.conf,
+        turned=turned,
     )
+
+
+def sideways(result) -> bool:
+    """Most lines of three or more characters came back as tall narrow boxes."""
+    lines = [
+        ln
+        for block in result.blocks
+        for ln in block.lines
+        if ln.bbox is not None and len(ln.text.strip()) >= 3
+    ]
+    if len(lines) < 4:
+        return False
+    tall = sum((ln.bbox[3] - ln.bbox[1]) > 1.5 * (ln.bbox[2] - ln.bbox[0]) for ln in lines)
+    return tall >= 0.5 * len(lines)
+
+
+def _read_little(result) -> bool:
+    return sum(len(ln.text.strip()) for block in result.blocks for ln in block.lines) < 12
+
+
+def turn_needed(image_path: Path, sure: float = 0.3) -> int:
+    """Degrees (clockwise) to turn the picture to read it upright, by tesseract's
+    orientation and script detection; 0 when it cannot tell."""
+    import pytesseract
+
+    try:
+        osd = pytesseract.image_to_osd(
+            str(image_path), config="--psm 0", output_type=pytesseract.Output.DICT, timeout=60
+        )
+    except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
+        log.info("orientation of %s not detected: %s", image_path.name, exc)
+        return 0
+    if float(osd.get("orientation_conf", 0)) < sure:
+        return 0
+    return int(osd.get("rotate", 0)) % 360
 
 
 def _box(b, s):

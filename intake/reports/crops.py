@@ -82,7 +82,10 @@ class _Pages:
         if media_type == PDF:
             found = _pdf_page(blob, page)
         elif media_type is not None and media_type.startswith("image"):
-            found = (_picture(blob, page), 1.0)  # DOCX: no geometry to show
+            # A picture OCR'd after turning it upright has its boxes in the turned picture
+            # (a picture's parsed document is one small page a frame: cheap to read).
+            turned = self.store.load_document(sha).pages[page - 1].turned
+            found = (_picture(blob, page, turned), 1.0)  # DOCX: no geometry to show
         self.images[(sha, page)] = found
         return found
 
@@ -130,13 +133,13 @@ def _pdf_page(blob: Path, page: int) -> tuple[Image.Image, float]:
     return image, scale
 
 
-def _picture(blob: Path, page: int) -> Image.Image | None:
+def _picture(blob: Path, page: int, turned: int = 0) -> Image.Image | None:
     with Image.open(blob) as image:
         for _ in range(page - 1):
             image.seek(image.tell() + 1)
         upright = ImageOps.exif_transpose(image)
         upright.load()
-        return upright
+        return upright.rotate(-turned, expand=True) if turned else upright
 
 
 PAGE_WIDTH = 1400  # px of a whole page shown in the browser

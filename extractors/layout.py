@@ -1,0 +1,289 @@
+"""Key–value pairs of a form or certificate from the geometry of its text boxes, not from
+joined text (PaddleOCR's KIE does it with a model; this is the rule version).
+
+A page's boxes (one per OCR'd line or text-layer line) are matched against a field's
+labels, letter-spaced labels joined across neighbouring boxes (名　　称 read as "名" and
+"称"), and a tall narrow box read down a column (OCR's "名类住" for the label column of a
+portrait licence) cut into one box a character. A label's value is the boxes to its right
+on the same row band, chained box to box (a tilted photo's rows slope), ending at the next
+label or at a gap wider than a column's; then the lines below that start where the value
+started (a wrapped address), up to the next labelled row.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from statistics import median
+
+from extractors.model import BBox, Page
+
+_SPACE = re.compile(r"\s+")
+_LEAD = re.compile(r"^[:：;；,，.。·、|\]】)）\s]+")
+
+
+def compact(text: str) -> str:
+    """NFKC, without spaces (labels and values are compared this way)."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+@dataclass
+class Box:
+    text: str  # compacted
+    bbox: BBox
+    conf: float = 1.0
+    label: str | None = None  # the field whose label this box (or its start) is
+    label_end: int = 0  # characters of ``text`` that are the label
+    used: bool = False
+
+    @property
+    def height(self) -> float:
+        return self.bbox[3] - self.bbox[1]
+
+    @property
+    def width(self) -> float:
+        return self.bbox[2] - self.bbox[0]
+
+    @property
+    def cy(self) -> float:
+        return (self.bbox[1] + self.bbox[3]) / 2
+
+
+@dataclass
+class KeyValue:
+    field: str
+    label: str  # as read
+    value: str  # joined, compacted
+    bbox: BBox
+    conf: float
+    lines: int = 1  # value lines taken (a wrapped value has more)
+    boxes: list[Box] = field(default_factory=list)
+
+
+def page_boxes(page: Page) -> list[Box]:
+    """The page's lines as boxes; a vertical box (a column read top to bottom) becomes one
+    box a character, spaced evenly down its height."""
+    out: list[Box] = []
+    for line in page.lines:
+        text = compact(line.text)
+        if not text or line.bbox is None:
+            continue
+        conf = line.conf if line.conf is not None else 1.0
+        x0, y0, x1, y1 = line.bbox
+        width, height = x1 - x0, y1 - y0
+        if len(text) >= 2 and height > 1.8 * width and height > 1.5 * len(text) * width * 0.5:
+            step = height / len(text)
+            for i, ch in enumerate(text):
+                out.append(Box(ch, (x0, y0 + i * step, x1, y0 + (i + 1) * step), conf))
+            continue
+        out.append(Box(text, line.bbox, conf))
+    return out
+
+
+def _overlap(a: BBox, b: BBox) -> float:
+    """Vertical overlap of two boxes as a share of the shorter one's height."""
+    top, bottom = max(a[1], b[1]), min(a[3], b[3])
+    shorter = min(a[3] - a[1], b[3] - b[1]) or 1.0
+    return max(0.0, bottom - top) / shorter
+
+
+def _value_under(label: Box, boxes: list[Box]) -> Box | None:
+    """The box right under a label, starting within it or just after it, on the next line."""
+    h = max(label.height, 1.0)
+    under = [
+        b
+        for b in boxes
+        if not b.used and b.label is None and b is not label
+        and 0 <= b.bbox[1] - label.bbox[3] + 0.3 * h <= 0.8 * h
+        and label.bbox[0] <= b.bbox[0] <= label.bbox[2] + 2 * h
+    ]  # fmt: skip
+    return min(under, key=lambda b: (b.bbox[1], b.bbox[0])) if under else None
+
+
+def _inside(inner: BBox, outer: BBox, slack: float = 2.0) -> bool:
+    return (
+        inner[0] >= outer[0] - slack
+        and inner[1] >= outer[1] - slack
+        and inner[2] <= outer[2] + slack
+        and inner[3] <= outer[3] + slack
+    )
+
+
+def _row_mates(box: Box, boxes: list[Box]) -> list[Box]:
+    """Boxes on ``box``'s row to its right, nearest first."""
+    mates = [
+        b
+        for b in boxes
+        if b is not box
+        and b.bbox[0] >= box.bbox[0] + 0.5 * box.width
+        and _overlap(b.bbox, box.bbox) >= 0.5
+    ]
+    return sorted(mates, key=lambda b: b.bbox[0])
+
+
+def find_labels(boxes: list[Box], labels: Mapping[str, Iterable[str]]) -> list[Box]:
+    """Mark the boxes that are (or start with) a label; a label spread over neighbouring
+    boxes of one row (letter-spaced) becomes one box. Returns the label boxes."""
+    table = sorted(
+        ((compact(label), name) for name, names in labels.items() for label in names),
+        key=lambda item: -len(item[0]),
+    )
+    found: list[Box] = []
+    merged: list[Box] = []
+    for box in sorted(boxes, key=lambda b: (b.cy, b.bbox[0])):
+        if box.used:
+            continue
+        hit = next(((lab, name) for lab, name in table if box.text.startswith(lab)), None)
+        if hit:
+            box.label, box.label_end = hit[1], len(hit[0])
+            found.append(box)
+            continue
+        # A letter-spaced label: this box is its first characters, boxes to the right the
+        # rest (the last one may carry the value after the label's end).
+        for lab, name in table:
+            if len(lab) < 2 or not lab.startswith(box.text) or len(box.text) >= len(lab):
+                continue
+            parts, text = [box], box.text
+            for mate in _row_mates(box, boxes):
+                if mate.used or mate.bbox[0] - parts[-1].bbox[2] > 6 * max(box.height, 1):
+                    break
+                text += mate.text
+                parts.append(mate)
+                if text.startswith(lab) or not lab.startswith(text):
+                    break
+            if not text.startswith(lab):
+                continue
+            x0 = min(p.bbox[0] for p in parts)
+            union = (x0, min(p.bbox[1] for p in parts), max(p.bbox[2] for p in parts),
+                     max(p.bbox[3] for p in parts))  # fmt: skip
+            label_box = Box(text, union, min(p.conf for p in parts), name, len(lab))
+            # The value, if the last part carries it, stays with the label box; its right
+            # edge is where the label's last part ends.
+            for p in parts:
+                p.used = True
+            merged.append(label_box)
+            found.append(label_box)
+            break
+    boxes.extend(merged)
+    return found
+
+
+def key_values(
+    page: Page,
+    labels: Mapping[str, Iterable[str]],
+    multiline: Iterable[str] = (),
+) -> list[KeyValue]:
+    """Each labelled value of the page, in reading order. ``multiline``: fields whose value
+    may wrap onto the lines below (an address, a name, a business scope)."""
+    boxes = page_boxes(page)
+    if not boxes:
+        return []
+    found = find_labels(boxes, labels)
+    line_height = median([b.height for b in boxes if not b.label] or [1.0])
+    wraps = set(multiline)
+    out: list[KeyValue] = []
+    for label in sorted(found, key=lambda b: (b.cy, b.bbox[0])):
+        kv = _value_of(label, boxes, line_height, label.label in wraps)
+        if kv is not None:
+            out.append(kv)
+    return out
+
+
+def _value_of(label: Box, boxes: list[Box], line_height: float, wraps: bool) -> KeyValue | None:
+    taken: list[Box] = []
+    first = _LEAD.sub("", label.text[label.label_end :])
+    text = first
+    band = label.bbox
+    right = label.bbox[2]
+    height = max(label.height, 1.0)
+    if first:
+        taken.append(label)
+    # Boxes to the right on the row band, nearest first, chained (each box's band is the
+    # next one's reference: a tilted photo's rows slope).
+    gap_limit = 8 * height if not first else 3 * height
+    value_height = 0.0 if not first else label.height
+    while True:
+        candidates = [
+            b
+            for b in boxes
+            if not b.used and b is not label and b not in taken
+            and b.bbox[0] >= right - 0.5 * height and _overlap(b.bbox, band) >= 0.3
+            and b.bbox[0] > label.bbox[0]
+        ]  # fmt: skip
+        if not candidates:
+            break
+        # Level with the band if any is; else a little lower or higher (a tilted photo).
+        level = [b for b in candidates if _overlap(b.bbox, band) >= 0.5] or candidates
+        nxt = min(level, key=lambda b: b.bbox[0])
+        if nxt.label is not None or nxt.bbox[0] - right > gap_limit:
+            break
+        if value_height and not 0.6 * value_height <= nxt.height <= 1.6 * value_height:
+            break  # another size of type: a watermark, a note beside the value
+        taken.append(nxt)
+        text += nxt.text
+        band, right = nxt.bbox, nxt.bbox[2]
+        value_height = value_height or nxt.height
+        gap_limit = 3 * value_height
+    value_boxes = [b for b in taken if b is not label]
+    if not text:
+        # Nothing beside the label: some designs print the value under it, a little to the
+        # right (the older 企业法人营业执照's dates).
+        under = _value_under(label, boxes)
+        if under is None:
+            return None
+        taken.append(under)
+        value_boxes.append(under)
+        text = under.text
+    lines = 1
+    if wraps:
+        # Where the value's first line starts: its own box, or (label and value read as one
+        # box) after the label's characters, letter-spacing allowing up to ~3 more.
+        row_height = min(b.height for b in taken) if taken else line_height
+        if value_boxes:
+            lo = hi = value_boxes[0].bbox[0]
+        else:
+            lo = label.bbox[0] + label.label_end * label.width / max(len(label.text), 1)
+            hi = lo + 3 * row_height
+        bottom = max(b.bbox[3] for b in taken) if taken else label.bbox[3]
+        while True:
+            below = [
+                b
+                for b in boxes
+                if not b.used and b.label is None and b not in taken
+                and -0.6 * row_height <= b.bbox[1] - bottom <= 0.6 * row_height
+                and lo - 1.2 * row_height <= b.bbox[0] <= hi + 1.2 * row_height
+                and 0.4 * row_height <= b.height <= 1.6 * row_height
+            ]  # fmt: skip
+            if not below:
+                break
+            nxt = min(below, key=lambda b: b.bbox[1])
+            if any(
+                b is not nxt
+                and not _inside(b.bbox, label.bbox)
+                and label.bbox[0] - 0.5 * row_height <= b.bbox[0] < nxt.bbox[0]
+                and _overlap(b.bbox, nxt.bbox) >= 0.5
+                for b in boxes
+            ):
+                break  # words left of it, in this field's columns: a row of its own
+            taken.append(nxt)
+            value_boxes.append(nxt)
+            text += nxt.text
+            bottom = nxt.bbox[3]
+            lines += 1
+    for b in value_boxes:
+        b.used = True
+    spans = [label.bbox, *(b.bbox for b in value_boxes)]
+    bbox = (min(s[0] for s in spans), min(s[1] for s in spans), max(s[2] for s in spans),
+            max(s[3] for s in spans))  # fmt: skip
+    confs = [b.conf for b in taken] or [label.conf]
+    return KeyValue(
+        field=label.label or "",
+        label=label.text[: label.label_end],
+        value=text,
+        bbox=bbox,
+        conf=min(confs),
+        lines=lines,
+        boxes=value_boxes,
+    )
