@@ -49,6 +49,9 @@ from extractors.phrases import GAP, PhraseIndex
 from extractors.text import keep_longest, misread_limit
 
 GAP_MAX = 10
+# Label rules of a field named "not.…" read nothing: they name a look-alike quantity
+# (宗地面积 is land, not the building's 面积) so that the shorter label inside it does not match.
+NOT = "not."
 PARSERS = ("money", "area", "share", "count", "date", "name", "person", "address", "code", "text")
 
 
@@ -323,7 +326,9 @@ def _phrase_start() -> re.Pattern[str]:
 def field_kinds() -> dict[str, str]:
     """Each field's value type (money, area, share, count, date, name …), from the label
     rules and the readers that have no label rule."""
-    kinds = {rule.field: rule.parse for rule in label_book().rules}
+    kinds = {
+        rule.field: rule.parse for rule in label_book().rules if not rule.field.startswith(NOT)
+    }
     kinds.update(
         {
             "finance.total_assets": "money",
@@ -540,6 +545,8 @@ def _seam_hits(pt: PageText, book: LabelBook) -> list[tuple[Rule, int, int]]:
 def _labelled(pt: PageText, book: LabelBook) -> list[FieldValue]:
     out = []
     for rule, start, end in book.hits(pt.text, pt.material) + _seam_hits(pt, book):
+        if rule.field.startswith(NOT):
+            continue  # another quantity's label (共有宗地面积): it only keeps 面积 from matching
         if rule.parse in ("money", "count", "share", "area") and _FUTURE.search(
             pt.text[max(0, start - 12) : start]
         ):
@@ -556,9 +563,17 @@ def _labelled(pt: PageText, book: LabelBook) -> list[FieldValue]:
             coded = code_value(value)
             if coded is None:
                 continue
-            value, note, scale = coded
+            value, note, scale = _doubted(pt, *coded)
         out.append(pt.value(rule.field, value, start, parsed.end, scale=scale, note=note))
     return out
+
+
+def _doubted(pt: PageText, value: str, note: str | None, scale: float):
+    """A credit code whose check fails on a picture is more likely misread than wrong."""
+    if not credit_code.is_valid(value) and pt.page.origin == Origin.OCR:
+        scale = min(scale, 0.5)
+        note = note or f"识别结果“{value}”校验位不符，可能为识别错误，请人工核对"
+    return value, note, scale
 
 
 def _checked(rule: Rule, parsed: Parsed) -> Any:
@@ -605,6 +620,8 @@ def _tables(pt: PageText, book: LabelBook) -> list[FieldValue]:
                 if not cell:
                     continue
                 for rule, start, end in book.hits(cell, pt.material):
+                    if rule.field.startswith(NOT):
+                        continue
                     if end - start < 0.5 * len(re.sub(r"[(（].*?[)）]", "", cell)):
                         continue  # the cell says more than the label
                     unit = _unit_after(cell, end) or label_unit(cell)
@@ -653,11 +670,7 @@ def _credit_codes(pt: PageText) -> list[FieldValue]:
         coded = code_value(token.value)
         if coded is None:
             continue
-        value, note, scale = coded
-        if not credit_code.is_valid(value) and pt.page.origin == Origin.OCR:
-            # A check that fails on a picture is more likely a misread than a bad code.
-            scale = min(scale, 0.5)
-            note = note or f"识别结果“{value}”校验位不符，可能为识别错误，请人工核对"
+        value, note, scale = _doubted(pt, *coded)
         out.append(
             pt.value("applicant.credit_code", value, token.start, token.end, scale=scale, note=note)
         )

@@ -344,3 +344,43 @@ def test_absurdly_long_numbers_are_not_values():
         origin="text", material="application_report",
     )  # fmt: skip
     assert "staff.service_staff" not in fields and "finance.total_assets" not in fields
+
+
+@pytest.mark.parametrize(
+    ("lines", "area"),
+    [
+        # 不动产权证书 (2015+ unified design): land and building area in one 面积 cell.
+        (
+            [
+                "不动产权证书",
+                "权利人 西安秦岭数据服务有限公司",
+                "坐落 西安市雁塔区科技路10号1幢10501室",
+                "不动产单元号 610113001001GB00001F00010001",
+                "权利类型 国有建设用地使用权/房屋所有权",
+                "面积 共有宗地面积3000.00㎡/房屋建筑面积 865.32㎡",
+            ],
+            865.32,
+        ),
+        # 房屋所有权证 (before 2015): 建筑面积 beside 分摊面积 and the land's 土地使用权面积.
+        (
+            [
+                "房屋所有权证",
+                "房屋所有权人 西安秦岭数据服务有限公司",
+                "房屋坐落 西安市碑林区南大街5号",
+                "土地使用权面积 1200.00平方米",
+                "建筑面积 640.50平方米",
+                "分摊面积 35.20平方米",
+            ],
+            640.5,
+        ),
+    ],
+    ids=["real-estate-certificate", "old-house-ownership-certificate"],
+)
+def test_a_property_certificate_gives_the_building_area_not_the_land(
+    tmp_path, options, lines, area
+):
+    scan = factory.text_pdf(tmp_path / "产权证.pdf", [lines])
+    fields = extract([scan], options)
+    assert values(fields, "premises.area_m2") == [area]
+    # The 28-character unit number holds 18-character runs: none is a credit code.
+    assert values(fields, "applicant.credit_code") == []
