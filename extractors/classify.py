@@ -7,10 +7,14 @@ Read top to bottom:
    a gap (真实性…声明).
 2. ``page_evidence`` weighs a page's cues per type. Titles count only in the page's title
    zone (its first lines after running headers and footers, or a line set larger than the
-   body); on OCR'd pages a title may match with one wrong character.
+   body), and a numbered heading (14．租赁合同 in an audit report's notes) is a section of
+   the document it sits in, never a document's title; on OCR'd pages a title may match
+   with one wrong character. A page that says it is not a type (本报告未经审计) loses that
+   type, whatever else it resembles.
 3. ``segment`` walks a file's pages in order: a titled page or strong evidence begins a
-   material, a page that says little continues the one before it, and pages without any
-   cue at the start of a file join the first material after them.
+   material, a page that says little continues the one before it, a page under a numbered
+   heading continues the material it belongs to, and pages without any cue at the start
+   of a file join the first material after them.
 
 Every material keeps the cues that decided it and a confidence; ``other`` is what a page
 is when nothing speaks for a type, never a forced guess.
@@ -36,7 +40,7 @@ from extractors.text import compact, keep_longest
 OTHER = "other"
 GAP_MAX = 4
 ROLES = ("starts", "sections", "strong", "weak")
-TYPE_KEYS = {"label", "split", "kinds", "images", *ROLES}
+TYPE_KEYS = {"label", "split", "kinds", "images", "refuted", *ROLES}
 MARK_NAMES = {"red_seal": "红色印章"}
 SCORING_KEYS = {
     "start",
@@ -51,11 +55,33 @@ SCORING_KEYS = {
     "boundary",
     "head_lines",
     "prominent",
+    "refute",
 }
 
 _DIGITS = re.compile(r"\d+")
 _PAGE_NUMBER = re.compile(r"^[-—–第(（]*#[-—–页)）]*(/#|共#页)?$")
 _LEADER = re.compile(r"[.…·．]{4,}#?$")
+# The number of a section heading inside a document: 14． 14、 5.14 （十四） （3） 十四、 第五条
+# ① ⑴ 注释14. Chapters of a wrapping document (第十一节, 第三章) are not here: they may open
+# a document of their own (第十一节 财务报告 in an annual report).
+_CN_DIGITS = "一二三四五六七八九十百零〇"
+_SECTION_NUMBER = re.compile(
+    r"^\s*(?:(?:"
+    rf"[(（][{_CN_DIGITS}\d]{{1,3}}[)）]"
+    rf"|[{_CN_DIGITS}]{{1,3}}\s*[、.,:．，：]"
+    r"|\d{1,3}(?:[.．]\d{1,3})*\s*[、,:，：](?!\d)"
+    r"|\d{1,3}(?:[.．]\d{1,3})*[.．](?!\d)"
+    r"|\d{1,3}(?:[.．]\d{1,3})+(?=\s+\D)"
+    r"|\d{1,3}\s+(?=[^\d\s])"
+    r"|注释?\s*\d{1,3}"
+    rf"|第[{_CN_DIGITS}\d]{{1,4}}条"
+    r"|[\u2460-\u249b\u3251-\u325f]"
+    r")\s*)+"
+)
+# Ticked boxes as forms print them (☑ √ ✓ ✔ ☒ ■): a ☑ in a cue stands for any of them.
+TICKED = "☑"
+_TICKS = str.maketrans(dict.fromkeys("√✓✔☒■▣", TICKED))
+HEADING_MAX = 24  # characters after its number: a section heading is short
 
 
 class CueDataError(ValueError):
@@ -65,7 +91,7 @@ class CueDataError(ValueError):
 @dataclass(frozen=True)
 class Cue:
     type: str
-    role: str  # starts | sections | strong | weak | kind
+    role: str  # starts | sections | strong | weak | kind | refuted
     text: str  # as written in the data (shown to people)
     kind: str | None = None
 
@@ -109,7 +135,7 @@ class CueBook:
                         f" (known: {sorted(MARK_NAMES)})"
                     )
                 self.images.setdefault(mark, []).append(kind)
-            for role in ROLES:
+            for role in (*ROLES, "refuted"):
                 for text in _strings(spec.get(role, []), kind, role):
                     self._add(Cue(kind, role, text))
             for sub, texts in spec.get("kinds", {}).items():
@@ -169,10 +195,14 @@ class PageEvidence:
     starts: dict[str, str] = field(default_factory=dict)  # type → start title in title zone
     sections: set[str] = field(default_factory=set)  # types with a section title here
     kinds: dict[str, Counter[str]] = field(default_factory=dict)
+    refuted: dict[str, str] = field(default_factory=dict)  # type → what says it is not that
+    sectioned: bool = False  # a numbered section heading in the title zone: inside a document
     toc: bool = False
     boundary: bool = False  # the layout changes here (a scan after text pages)
 
     def add(self, kind: str, label: str, weight: float) -> None:
+        if kind in self.refuted:
+            return
         found = self.cues.setdefault(kind, [])
         if label not in found:
             found.append(label)
@@ -192,13 +222,32 @@ class PageEvidence:
             return titled[0][1], titled[0][0], ranked[0][0]
         return ranked[0][1], ranked[0][0], runner
 
+    def refute(self, kind: str, label: str, weight: float) -> None:
+        """The page says it is not ``kind`` (本半年度报告未经审计): ``kind`` loses what it
+        scored here unless the page carries its start title, and the page speaks for
+        ``other`` instead, so that a person sees why."""
+        if kind in self.starts or kind in self.refuted:
+            return
+        self.add(OTHER, label, weight)
+        self.refuted[kind] = label
+        self.scores.pop(kind, None)
+        self.cues.pop(kind, None)
+        self.sections.discard(kind)
+        self.kinds.pop(kind, None)
+
 
 @dataclass
 class _Line:
     text: str
     size: float
+    number: int = 0  # characters of a section number it begins with (14．, （十四）)
     prominent: bool = False
     head: bool = False
+
+    @property
+    def heading(self) -> bool:
+        """A numbered section heading (14．租赁合同), not a numbered paragraph."""
+        return self.number > 0 and 0 < len(self.text) - self.number <= HEADING_MAX
 
 
 def running_lines(document: Document) -> set[str]:
@@ -241,7 +290,12 @@ def _page_lines(page: Page, furniture: set[str], head_lines: int, prominent: flo
             continue
         if i in edges and (_key(line.text) in furniture or _PAGE_NUMBER.match(_key(text))):
             continue
-        lines.append(_Line(text, line.size or 0.0))
+        number = _SECTION_NUMBER.match(line.text)
+        lines.append(
+            _Line(
+                text.translate(_TICKS), line.size or 0.0, len(compact(number[0])) if number else 0
+            )
+        )
     sizes = [ln.size for ln in lines if ln.size > 0]
     median = statistics.median(sizes) if sizes else 0.0
     for i, ln in enumerate(lines):
@@ -263,9 +317,14 @@ def page_evidence(
         offsets.append(pos)
         pos += len(ln.text)
     evidence = PageEvidence(page.number)
+    evidence.sectioned = any(ln.head and ln.heading for ln in lines)
     title_types: set[str] = set()
-    for hit in _longest(book.hits(text)):
+    hits = _longest(book.hits(text))
+    refutations = [h.cue for h in hits if h.cue.role == "refuted"]
+    for hit in hits:
         cue = hit.cue
+        if cue.role == "refuted":
+            continue
         if cue.role == "kind":
             evidence.kinds.setdefault(cue.type, Counter())[cue.kind or ""] += 1
             continue
@@ -273,12 +332,7 @@ def page_evidence(
             title_types.add(cue.type)
             if not _in_title_zone(hit, lines, offsets):
                 continue
-            label = f"标题:{cue.text}"
-            evidence.add(cue.type, label, weights["start" if cue.role == "starts" else "section"])
-            if cue.role == "starts":
-                evidence.starts.setdefault(cue.type, cue.text)
-            else:
-                evidence.sections.add(cue.type)
+            _title(evidence, cue, _numbered(hit, lines, offsets), weights)
         else:
             evidence.add(cue.type, cue.text, weights[cue.role])
     for mark in page.marks:
@@ -287,8 +341,37 @@ def page_evidence(
     if page.origin == Origin.OCR:
         _fuzzy_titles(evidence, lines, book)
         _fuzzy_phrases(evidence, text, book)
+    for cue in refutations:
+        evidence.refute(
+            cue.type, f"非{book.types[cue.type]['label']}:{cue.text}", weights["refute"]
+        )
     evidence.toc = len(title_types - {OTHER}) >= 4 and _looks_like_contents(lines)
     return evidence
+
+
+def _title(
+    evidence: PageEvidence,
+    cue: Cue,
+    numbered: bool,
+    weights: dict[str, float],
+    fuzzy: bool = False,
+) -> None:
+    """A title cue in the title zone (``fuzzy``: read with one character wrong). Under a
+    section number (14．租赁合同, （十四）…) a start title is a section of the document it
+    sits in: it weighs as a section and begins nothing."""
+    start = cue.role == "starts" and not numbered
+    weight = weights["start" if start else "section"] * (weights["fuzzy"] if fuzzy else 1.0)
+    evidence.add(cue.type, f"标题{'≈' if fuzzy else ':'}{cue.text}", weight)
+    if start:
+        evidence.starts.setdefault(cue.type, cue.text)
+    else:
+        evidence.sections.add(cue.type)
+
+
+def _numbered(hit: Hit, lines: list[_Line], offsets: list[int]) -> bool:
+    """Whether the hit sits on a line that begins with a section number."""
+    first = bisect_right(offsets, hit.start) - 1
+    return lines[first].number > 0
 
 
 def _longest(hits: list[Hit]) -> list[Hit]:
@@ -297,7 +380,7 @@ def _longest(hits: list[Hit]) -> list[Hit]:
     return keep_longest(
         hits,
         lambda h: (h.start, h.end),
-        lambda h: (h.cue.type, h.cue.is_title, h.cue.role == "kind"),
+        lambda h: (h.cue.type, h.cue.is_title, h.cue.role in ("kind", "refuted") and h.cue.role),
     )
 
 
@@ -335,7 +418,6 @@ def _fuzzy_titles(evidence: PageEvidence, lines: list[_Line], book: CueBook) -> 
     matches a title cue of four or more characters with one character wrong."""
     from rapidfuzz import fuzz
 
-    weights = book.scoring
     for ln in lines:
         if not ln.head:
             continue
@@ -351,14 +433,8 @@ def _fuzzy_titles(evidence: PageEvidence, lines: list[_Line], book: CueBook) -> 
             if not _title_like(span, len(ln.text), ends, ln.prominent):
                 continue
             for cue in cues:
-                if not cue.is_title:
-                    continue
-                weight = weights["start" if cue.role == "starts" else "section"] * weights["fuzzy"]
-                evidence.add(cue.type, f"标题≈{cue.text}", weight)
-                if cue.role == "starts":
-                    evidence.starts.setdefault(cue.type, cue.text)
-                else:
-                    evidence.sections.add(cue.type)
+                if cue.is_title:
+                    _title(evidence, cue, ln.number > 0, book.scoring, fuzzy=True)
 
 
 def _fuzzy_phrases(evidence: PageEvidence, text: str, book: CueBook) -> None:
@@ -400,6 +476,7 @@ class Material:
     explicit: bool = True  # chosen by cues (False: ``other`` because nothing spoke)
     _sections_seen: bool = field(default=False, repr=False)
     _kinds: Counter[str] = field(default_factory=Counter, repr=False)
+    _refuted: set[str] = field(default_factory=set, repr=False)  # types it said it is not
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -422,6 +499,7 @@ class Material:
         self._kinds.update(evidence.kinds.get(self.type, {}))
         if self.type in evidence.sections:
             self._sections_seen = True
+        self._refuted.update(evidence.refuted)
 
 
 def classify_documents(documents: list[tuple[str, Document]]) -> list[Material]:
@@ -465,14 +543,18 @@ def segment(name: str, pages: list[PageEvidence], book: CueBook | None = None) -
             current.explicit = False  # the next page decides afresh
             continue
         fresh = current is None or (current.type == OTHER and not current.explicit)
-        if fresh:
+        if current is not None and kind in current._refuted and kind not in ev.starts:
+            begins = False  # the document said it is not this (未经审计), and no title says so
+        elif fresh:
             begins = score >= weights["begin"]  # an "other" title (年度报告) begins too
         elif kind == current.type:
             begins = _splits(current, ev, book)
         else:
             needed = weights["boundary"] if ev.boundary else weights["anchor"]
             begins = kind in ev.starts or (
-                score >= needed and ev.scores.get(current.type, 0) < score / 2
+                _may_anchor(current, ev)
+                and score >= needed
+                and ev.scores.get(current.type, 0) < score / 2
             )
         if begins or current is None:
             if not begins:
@@ -488,6 +570,7 @@ def segment(name: str, pages: list[PageEvidence], book: CueBook | None = None) -
             )
             current._kinds.update(ev.kinds.get(kind, {}))
             current._sections_seen = kind in ev.sections
+            current._refuted = set(ev.refuted)
             out.append(current)
         else:
             current.absorb(ev, book)
@@ -495,6 +578,14 @@ def segment(name: str, pages: list[PageEvidence], book: CueBook | None = None) -
     for material in out:
         material.kind = _kind(material, book)
     return out
+
+
+def _may_anchor(current: Material, ev: PageEvidence) -> bool:
+    """Whether evidence without a title may interrupt ``current``. A page under a numbered
+    section heading (14．租赁合同, 第五条) is inside a document: it continues the material,
+    however much it speaks of another type, unless the layout changes there (a scan after
+    text pages). A wrapper (``other``: an annual report) lends such pages to a material."""
+    return current.type == OTHER or not ev.sectioned or ev.boundary
 
 
 def _splits(current: Material, ev: PageEvidence, book: CueBook) -> bool:

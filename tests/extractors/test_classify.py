@@ -349,6 +349,8 @@ def test_bad_cue_data_names_the_place():
         CueBook({"scoring": scoring, "audit_report": {"titles": ["审计报告"]}})
     with pytest.raises(CueDataError, match=r"\[audit_report\] weak"):
         CueBook({"scoring": scoring, "audit_report": {"weak": "审计报告"}})
+    with pytest.raises(CueDataError, match=r"\[audit_report\] refuted"):
+        CueBook({"scoring": scoring, "audit_report": {"refuted": "未经审计"}})
 
 
 def test_merged_pdf_with_text_and_scanned_pages(tmp_path, options):
