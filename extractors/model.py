@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 BBox = tuple[float, float, float, float]
 
 # 2: seals; 3: OCR without table rules; 4: nor seal ink; 5: form tables only; 6: rule check;
-# 7: picture hashes; 8: pictures lying on their side turned upright (Page.turned)
+# 7: picture hashes; 8: pictures lying on their side turned upright (Page.turned), small
+# pictures no longer enlarged for RapidOCR
 MODEL_VERSION = 8
 
 

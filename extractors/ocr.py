@@ -55,6 +55,7 @@ class TesseractEngine:
 
     lang: str = "chi_sim+eng"
     psm: int = 4  # one column of variable sizes: psm 3 dropped large titles such as 营业执照
+    min_side: int = 1400  # pictures shorter than this are enlarged before OCR
     timeout: float = 120.0
     digits: bool = False  # re-read figures with a digits-only pass (INTAKE_OCR_DIGITS)
     name: str = "tesseract"
@@ -244,6 +245,7 @@ class RapidOcrEngine:
     (``pip install .[rapidocr]``) and chosen with ``INTAKE_OCR_ENGINE=rapidocr``."""
 
     name: str = "rapidocr"
+    min_side: int = 0  # it scales pictures itself
 
     def read(self, image: Path, width: int, height: int) -> OcrResult:
         try:
@@ -253,31 +255,37 @@ class RapidOcrEngine:
             raise OcrFailedError(f"rapidocr is not installed: {exc}") from exc
         except Exception as exc:  # onnxruntime and OpenCV raise their own types
             raise OcrFailedError(f"rapidocr failed: {exc}") from exc
-        lines: list[Line] = []
-        for quad, text, score in found or []:
-            text = (text or "").strip()
-            if not text:
-                continue
-            xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-            box = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
-            conf = round(float(score), 3)
-            lines.append(
-                Line(
-                    text=text,
-                    bbox=box,
-                    words=[Word(text=text, bbox=box, conf=conf)],
-                    conf=conf,
-                    size=box[3] - box[1],
-                )
+        return result_from_quads(found or [], width, height)
+
+
+def result_from_quads(found, width: int, height: int) -> OcrResult:
+    """RapidOCR's (quad, text, score) triplets → one block of lines sorted top to bottom
+    (a line a detected box: RapidOCR has no word boxes)."""
+    lines: list[Line] = []
+    for quad, text, score in found:
+        text = (text or "").strip()
+        if not text:
+            continue
+        xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+        box = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+        conf = round(float(score), 3)
+        lines.append(
+            Line(
+                text=text,
+                bbox=box,
+                words=[Word(text=text, bbox=box, conf=conf)],
+                conf=conf,
+                size=box[3] - box[1],
             )
-        lines.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
-        confs = [ln.conf for ln in lines if ln.conf is not None]
-        return OcrResult(
-            blocks=[Block(lines=lines, bbox=union(ln.bbox for ln in lines))] if lines else [],
-            width=width,
-            height=height,
-            conf=round(sum(confs) / len(confs), 3) if confs else None,
         )
+    lines.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
+    confs = [ln.conf for ln in lines if ln.conf is not None]
+    return OcrResult(
+        blocks=[Block(lines=lines, bbox=union(ln.bbox for ln in lines))] if lines else [],
+        width=width,
+        height=height,
+        conf=round(sum(confs) / len(confs), 3) if confs else None,
+    )
 
 
 _RAPIDOCR_LOCK = threading.Lock()

@@ -15,7 +15,7 @@ from extractors.errors import CorruptFileError, ImageTooLargeError, TooManyPages
 from extractors.marks import find_seals, to_page
 from extractors.model import Document, Page
 from extractors.ocr import map_bounded
-from extractors.parsers.ocrpage import ocr_page, prepare_for_ocr
+from extractors.parsers.ocrpage import MIN_SIDE, ocr_page, prepare_for_ocr
 from extractors.pictures import file_hash, pixel_hash, unique
 from extractors.registry import ParseOptions
 from extractors.sniff import JPEG, PNG, TIFF
@@ -76,6 +76,8 @@ def _frames(path: Path, options: ParseOptions, tmp: Path):
             raise ImageTooLargeError(str(exc)) from exc
         with image:
             width, height = image.size
+            engine = options.engine_for(getattr(image, "n_frames", 1))
+            min_side = getattr(engine, "min_side", MIN_SIDE)
             if width * height > options.max_image_pixels:
                 raise ImageTooLargeError(f"{width}x{height} px")
             for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
@@ -97,7 +99,7 @@ def _frames(path: Path, options: ParseOptions, tmp: Path):
                 seals = find_seals(upright)
                 marks = to_page(seals, upright.width, upright.height)
                 target = tmp / f"f{number}.pgm"
-                back = prepare_for_ocr(upright, target, seals)
+                back = prepare_for_ocr(upright, target, seals, min_side)
                 size = upright.size
                 yield (number, target, size, back, size[0], size[1], rotation, marks, pixels)
 

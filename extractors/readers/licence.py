@@ -32,6 +32,8 @@ READS = (
 _PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{1,8})?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TRAIL = re.compile(r"[\s:：;；,，.。、|]+$")
+# A dash between house numbers (1710—1713室) that OCR read as the character 一.
+_DIGIT_DASH = re.compile(r"(?<=\d)一(?=\d)")
 _COPY_MARK = re.compile(r"[(（]\d+[-/—]\d+[)）]$")  # (1-1), (1/1) after a number
 
 
@@ -124,7 +126,9 @@ def _value(kv: KeyValue, every_label: list[str]) -> object | None:
         m = _PERSON.match(text)
         return m.group(0) if m else None
     if kv.field == "applicant.address":
-        return _brackets(text) if len(text) >= 4 and _CJK.search(text) else None
+        if len(text) < 4 or not _CJK.search(text):
+            return None
+        return _brackets(_DIGIT_DASH.sub("—", text))
     if kv.field == "applicant.established":
         # The first date, within a character or two of the label (a letter-spaced label's
         # last character may be read into the value: 月2008年08月25日).

@@ -308,3 +308,8 @@ def test_a_portrait_licence_is_not_turned(tmp_path, settings):
     )
     (p,) = parse_file(scan, settings.parse_options()).pages
     assert p.turned == 0
+
+
+def test_a_dash_between_house_numbers_read_as_a_character_is_a_dash():
+    p = page(("住所深圳市福田区福明路嘉汇新城汇商中心1710一1713室", 100, 100, 800, 130))
+    assert read(p)["applicant.address"] == "深圳市福田区福明路嘉汇新城汇商中心1710—1713室"

@@ -1,0 +1,88 @@
+"""RapidOCR 3.x (the ``rapidocr`` package) behind the same interface as
+``extractors.ocr.RapidOcrEngine``.
+
+The 3.10 wheel carries PP-OCRv6 *small* detection and recognition models and the v2.0
+text-line direction classifier (0°/180° per line, not page orientation), so it works
+offline with the defaults. Other model versions or sizes (PP-OCRv5, PP-OCRv6 tiny/medium)
+are downloaded at first use, which this service never does: asking for one that is not in
+the wheel is an ``OcrFailedError``, not a network call.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from extractors.errors import OcrFailedError
+from extractors.ocr import OcrResult, result_from_quads
+
+# What the 3.x wheel ships (rapidocr/models); anything else would be downloaded.
+SHIPPED = {("PP-OCRv6", "small")}
+
+
+@dataclass(frozen=True)
+class RapidOcr3Engine:
+    """PP-OCRv6 (rapidocr 3.x on onnxruntime): one line per detected text box, as
+    ``RapidOcrEngine`` gives, with the box's score as its confidence."""
+
+    ocr_version: str = "PP-OCRv6"
+    model_type: str = "small"
+    use_cls: bool = True  # per-line 0°/180° classifier; pages are turned upright before
+    name: str = "rapidocr3"
+
+    def read(self, image: Path, width: int, height: int) -> OcrResult:
+        if (self.ocr_version, self.model_type) not in SHIPPED:
+            raise OcrFailedError(
+                f"rapidocr3: {self.ocr_version} {self.model_type} is not in the wheel"
+            )
+        try:
+            ocr = _rapidocr3(self.ocr_version, self.model_type)
+            with _LOCK:  # one page at a time: onnxruntime already uses every core
+                found = ocr(str(image), use_cls=self.use_cls)
+        except ImportError as exc:
+            raise OcrFailedError(f"rapidocr 3.x is not installed: {exc}") from exc
+        except Exception as exc:  # onnxruntime, OpenCV and omegaconf raise their own types
+            raise OcrFailedError(f"rapidocr3 failed: {exc}") from exc
+        boxes = [] if found.boxes is None else found.boxes.tolist()
+        found = zip(boxes, found.txts or (), found.scores or (), strict=True)
+        return to_result(found, width, height)
+
+    @property
+    def config(self) -> str:
+        """What a parse made with this engine depended on (for caches)."""
+        return f"{self.name}:{self.ocr_version}:{self.model_type}:cls{int(self.use_cls)}"
+
+
+def to_result(found, width: int, height: int) -> OcrResult:
+    """As ``RapidOcrEngine.read`` builds its result."""
+    return result_from_quads(found, width, height)
+
+
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _rapidocr3(ocr_version: str, model_type: str):
+    from rapidocr import ModelType, OCRVersion, RapidOCR
+
+    return RapidOCR(
+        params={
+            "Global.log_level": "warning",
+            "Det.ocr_version": OCRVersion(ocr_version),
+            "Det.model_type": ModelType(model_type),
+            "Rec.ocr_version": OCRVersion(ocr_version),
+            "Rec.model_type": ModelType(model_type),
+        }
+    )
+
+
+def available() -> bool:
+    """Is rapidocr 3.x importable (not the 1.x ``rapidocr_onnxruntime``)?"""
+    import importlib.metadata
+
+    try:
+        return int(importlib.metadata.version("rapidocr").split(".")[0]) >= 3
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
