@@ -353,13 +353,94 @@ def label_book() -> LabelBook:
 
 # --------------------------------------------------------------------------- value parsers
 
-_ORG_SUFFIX = (
-    r"(?:有限责任公司|股份有限公司|有限公司|集团公司|分公司|公司|服务中心|中心|研究院|研究所|协会|学会|"
-    r"商会|促进会|联合会|事务所|合作社|孵化器|大学|学院|研究会|基金会|园区)"
+# How an organisation's name ends (企业名称登记管理规定: 行政区划 + 字号 + 行业 + 组织形式).
+# A company's legal form (有限公司 …) ends a company's name; a branch's name is its
+# company's name followed by its own part (…有限公司西安分公司, …支公司, …研究院西安分院,
+# …事务所（特殊普通合伙）陕西分所); an institution's word (研究院, 中心, 大学 …) may be followed
+# by more of the name (…研究院有限公司, …大学科技园有限公司); a partnership's form is
+# printed in brackets after the name (合伙企业法: （普通合伙）, （特殊普通合伙）, （有限合伙）).
+_NAME_CHARS = r"[\u4e00-\u9fff()（）A-Za-z0-9·]"
+_COMPANY_FORM = (
+    r"(?:股份有限公司|有限责任公司|有限公司|集团公司|股份公司|公司|合伙企业|个人独资企业)"
 )
-_ORG = re.compile(
-    rf"[\u4e00-\u9fff()（）A-Za-z0-9·]{{2,40}}?{_ORG_SUFFIX}(?:[(（]特殊普通合伙[)）])?"
+_BRANCH_SUFFIX = (
+    r"(?:中心支公司|分公司|支公司|分院|分所|分中心|办事处|分行|支行|营业部|分会|分社|分校|分店)"
 )
+_INSTITUTION = (
+    r"(?:服务中心|中心|研究院|研究所|协会|学会|商会|促进会|联合会|事务所|合作社|孵化器|大学|学院|"
+    r"研究会|基金会|园区|基金)"
+)
+_PARTNERSHIP = r"[(（](?:有限合伙|特殊普通合伙|普通合伙)[)）]"
+_ORG_SUFFIX = rf"(?:{_COMPANY_FORM}|{_BRANCH_SUFFIX}|{_INSTITUTION})"
+_ORG = re.compile(rf"{_NAME_CHARS}{{2,40}}?{_ORG_SUFFIX}")
+# 个体工商户 (个体工商户名称登记管理办法 第十条: 厂、店、馆、部、行、中心 …): read only where
+# no other form is and where the name ends, before a delimiter (…行者户外用品店, not …区行;
+# not …旅行网).
+_SOLE_TRADER = re.compile(r"(?:工作室|经营部|门市部|商行|商店|店|厂|部|行|馆)$")
+# What never stands inside a name but follows one in a form or a sentence without a space:
+# the next label (法定代表人, 统一社会信用代码 …), a verb (是, 成立于, 位于), a seal's place.
+_NAME_STOP = re.compile(
+    r"是|的|位于|成立|注册资本|注册地|与|及|在|法定代表人|法人代表|负责人|统一社会信用代码|"
+    r"社会信用代码|信用代码|类型|住所|地址|经营范围|营业期限|经营场所|营业场所|联系人|电话|"
+    r"日期|[(（](?:盖章|公章|签章|签字|印章|章)[)）]|以下简称"
+)
+# What may continue a name after each kind of ending: after a company's form, a branch's
+# part or a subordinate research institute (…集团公司第二十研究所); after a branch's part or
+# a partnership's form, only a further branch's part (…分行营业部); after an institution's
+# word, a partnership's form or more of the name up to any ending.
+_AFTER = {
+    "company": re.compile(
+        rf"{_PARTNERSHIP}|{_NAME_CHARS}{{0,15}}?(?:{_BRANCH_SUFFIX}|研究院|研究所)"
+    ),
+    "branch": re.compile(rf"{_NAME_CHARS}{{0,15}}?{_BRANCH_SUFFIX}"),
+    "institution": re.compile(rf"{_PARTNERSHIP}|{_NAME_CHARS}{{0,20}}?{_ORG_SUFFIX}"),
+}
+_ENDING = re.compile(
+    rf"(?P<branch>{_BRANCH_SUFFIX}|{_PARTNERSHIP})$|(?P<institution>{_INSTITUTION})$"
+    rf"|(?P<company>{_COMPANY_FORM})$"
+)
+
+
+def org_name(text: str) -> int | None:
+    """Where the organisation's name that ``text`` starts with ends: the whole name, to
+    the last ending that continues it (a branch's part, a partnership's form, a company
+    after an institution's word), before a delimiter, the next label or a verb."""
+    stop = _NAME_STOP.search(text, 2)
+    line = text[: stop.start()] if stop else text
+    m = _ORG.match(line)
+    if m is not None:
+        return _name_end(line, m.end())
+    run = re.match(rf"{_NAME_CHARS}{{3,40}}", line)
+    return run.end() if run and _SOLE_TRADER.search(run.group(0)) else None
+
+
+def is_branch(name: str) -> bool:
+    """Is ``name`` a branch's (…分公司, …支公司, …分院, …办事处, …分中心 …)?"""
+    return re.search(rf"{_BRANCH_SUFFIX}$", name) is not None
+
+
+def branch_of(name: str, parent: str) -> bool:
+    """Is ``name`` the name of a branch of ``parent`` (its name followed by a branch's
+    part: 陕西XX有限公司 → 陕西XX有限公司西安分公司, or a branch's branch)?"""
+    rest = name[len(parent) :] if name.startswith(parent) else ""
+    return (
+        bool(rest)
+        and re.fullmatch(rf"(?:{_NAME_CHARS}{{0,15}}?{_BRANCH_SUFFIX})+", rest) is not None
+    )
+
+
+def _name_end(text: str, end: int) -> int:
+    """``end`` moved past whatever continues the name that ends there."""
+    while True:
+        ending = _ENDING.search(text[max(0, end - 8) : end])
+        if ending is None:
+            return end
+        more = _AFTER[ending.lastgroup].match(text, end)
+        if more is None or more.end() == end:
+            return end
+        end = more.end()
+
+
 _PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{2,8})?")
 _NOT_PERSON = (
     "签字",
@@ -416,8 +497,8 @@ def _parse(kind: str, text: str, at: int, unit: str | None, wraps: bool = True) 
         skipped = skip_filler(rest)
         rest, start = rest[skipped:], at + skipped
     if kind == "name":
-        m = _ORG.match(rest)
-        return Parsed(full_width_brackets(m.group(0)), start, start + m.end()) if m else None
+        end = org_name(rest)
+        return Parsed(full_width_brackets(rest[:end]), start, start + end) if end else None
     if kind == "person":
         m = _PERSON.match(rest)
         if not m or any(w in m.group(0) for w in _NOT_PERSON):
@@ -589,9 +670,10 @@ def _checked(rule: Rule, parsed: Parsed) -> Any:
 
 
 def full_width_brackets(name: str) -> str:
-    """Chinese names are written with full-width brackets: （特殊普通合伙）."""
+    """Chinese names are written with full-width brackets and no spaces inside them:
+    科威勒自动化（上海）有限公司, （特殊普通合伙）."""
     name = re.sub(r"\s*[(（〈《]+\s*", "（", name)
-    return re.sub(r"\s*[)〉》]", "）", name)
+    return re.sub(r"\s*[)）〉》]+", "）", name)
 
 
 def code_value(raw: str) -> tuple[str, str | None, float] | None:
@@ -683,9 +765,21 @@ _FIRM = re.compile(
     r"[\u4e00-\u9fff]{2,30}?会计师事务所"
     r"(?:\s*[(（〈《]{1,2}\s*[\u4e00-\u9fff]{2,8}\s*[)）〉》]|有限责任公司|有限公司)?"
 )
+# An audit report's number as the firms print it: the firm's abbreviation, the kind of report
+# (审字, 审, 报字, 业字, 专审, 验字 …), the year in brackets, 第 and a serial (天健审〔2020〕1758号,
+# 信会师报字[2020]第ZA10123号, 天职业字[2020]1234号, 大信审字[2020]第1-01234号); the year before
+# the kind (安永华明(2025)审字第70008883_A01号); no year (毕马威华振审字第2514608号); or
+# 信永中和's XYZH/2020XAA10123.
+_SERIAL = r"\s*[A-Za-z0-9][A-Za-z0-9\-_]*\s*号"
 _REPORT_NO = re.compile(
-    r"[\u4e00-\u9fffA-Za-z]{0,12}(?:专审字|审字|审|专审|验字)[\[(〔【]?\s*\d{4}\s*[\])〕】]?\s*第?\s*[A-Za-z0-9\-]+\s*号"
+    r"[\u4e00-\u9fffA-Za-z]{0,12}(?:专审字|审字|报字|业字|验字|专审|审)"
+    rf"\s*[\[(〔【]?\s*\d{{4}}\s*[\])〕】]?\s*第?{_SERIAL}"
+    rf"|[\u4e00-\u9fffA-Za-z]{{2,12}}\s*[\[(〔【]\s*\d{{4}}\s*[\])〕】]\s*(?:专审字|审字)\s*第{_SERIAL}"
+    rf"|[\u4e00-\u9fff]{{2,12}}审字\s*第{_SERIAL}"
+    r"|XYZH\s*/\s*\d{4}\s*[A-Z]{2,}[A-Z0-9]*\d(?:-\d+)?(?![A-Za-z0-9])"
 )
+# What may stand before the number on its line: 报告文号：, 审计报告编号 …
+_NUMBER_LEAD = re.compile(r"^.*?(?:文号|编号|报告号)[:：]?")
 _OPINIONS = (
     ("disclaimer", re.compile(r"我们不对.{0,20}发表审计意见|(?<![或、])无法表示意见(?!的情形)")),
     ("adverse", re.compile(r"(?<![、或])否定意见(?!、|或)|未能在所有重大方面")),
@@ -716,26 +810,35 @@ def _audit(pages: list[PageText], materials: list[Material]) -> list[FieldValue]
         out.extend(_firms_and_numbers(mine))
         out.extend(_opinion(mine))
         out.extend(_period_end(mine))
-        out.extend(_statement_row(mine, ("资产负债表",), ("资产总计",), "finance.total_assets"))
-        out.extend(
-            _statement_row(mine, ("资产负债表",), _EQUITY_TOTALS, "finance.liabilities_and_equity")
-        )
-        out.extend(
-            _statement_row(
-                mine, ("利润表", "损益表"), ("营业收入", "营业总收入"), "finance.revenue"
-            )
-        )
+        out.extend(_statement_figures(mine))
     return out
 
 
-_EQUITY_TOTALS = (
-    "负债和所有者权益总计",
-    "负债和所有者权益合计",
-    "负债及所有者权益总计",
-    "负债及所有者权益合计",
-    "负债和股东权益总计",
-    "负债和股东权益合计",
-)
+@dataclass(frozen=True)
+class StatementRow:
+    """A figure read from a statement row (``[[statement]]`` in data/fields.toml)."""
+
+    field: str
+    titles: tuple[str, ...]
+    rows: tuple[str, ...]  # row labels, in order of preference
+    same_statement: str | None = None
+
+
+@cache
+def statement_rows() -> tuple[StatementRow, ...]:
+    data = resources.files("extractors").joinpath("data/fields.toml").read_text("utf-8")
+    out = []
+    for i, spec in enumerate(tomllib.loads(data).get("statement", []), start=1):
+        where = f"fields.toml statement {i} ({spec.get('field', '?')})"
+        unknown = set(spec) - {"field", "titles", "rows", "same_statement"}
+        if unknown:
+            raise FieldDataError(f"{where}: unknown keys {sorted(unknown)}")
+        for key in ("titles", "rows"):
+            if not spec.get(key) or not all(isinstance(x, str) and x for x in spec[key]):
+                raise FieldDataError(f"{where}: {key} must be a list of phrases")
+        titles, rows = tuple(spec["titles"]), tuple(spec["rows"])
+        out.append(StatementRow(spec["field"], titles, rows, spec.get("same_statement")))
+    return tuple(out)
 
 
 def _firms_and_numbers(pages: list[PageText]) -> list[FieldValue]:
@@ -746,7 +849,7 @@ def _firms_and_numbers(pages: list[PageText]) -> list[FieldValue]:
             if len(name) >= 8 and "注册会计师" not in name:
                 out.append(pt.value("audit.firm", name, m.start(), m.end()))
         for m in _REPORT_NO.finditer(pt.text):
-            number = re.sub(r"\s+", "", m.group(0))
+            number = _NUMBER_LEAD.sub("", re.sub(r"\s+", "", m.group(0)))
             out.append(pt.value("audit.report_number", number, m.start(), m.end()))
     return out
 
@@ -793,47 +896,203 @@ def _period_end(pages: list[PageText]) -> list[FieldValue]:
     return [v for v in out if v.value[5:] in ("12-31", "06-30", "03-31", "09-30")]
 
 
-def _statement_row(
-    pages: list[PageText], titles: tuple[str, ...], labels: tuple[str, ...], name: str
-) -> list[FieldValue]:
-    """The current-period figure on a statement's row: from the consolidated statement
-    where there are two (合并 before plain before 母公司), the first figure after the label
-    (期末/本期 comes first unless the header says otherwise), searched from the statement's
-    title line to two pages on (its rows may continue there)."""
-    title = re.compile(rf"(?:^|\n)[^\n]{{0,8}}(?:{'|'.join(titles)})[^\n]{{0,8}}(?=\n|$)")
-    starts: list[tuple[int, int, int]] = []  # (rank, page index, offset)
-    for index, pt in enumerate(pages):
-        for m in title.finditer(pt.text):
-            line = m.group(0)
-            rank = 0 if "合并" in line else 2 if "母公司" in line else 1
-            starts.append((rank, index, m.end()))
-        # A scanned statement whose title OCR lost: a page with a statement's column header.
-        if not any(i == index for _, i, _ in starts) and _COLUMNS.search(pt.text[:400]):
-            starts.append((3, index, 0))
-    row_label = re.compile(
-        rf"(?:^|\n|[一二三四五六七八九十]、|其中:|其中：)(?:{'|'.join(labels)})(?![\u4e00-\u9fff])"
-    )
-    for _rank, index, offset in sorted(starts):
-        for k, pt in enumerate(pages[index : index + 3]):
-            for m in row_label.finditer(pt.text, offset if k == 0 else 0):
-                end = m.end()
-                line_end = pt.text.find("\n", end)
-                row = pt.text[end : line_end if line_end != -1 else len(pt.text)]
-                figures = _row_figures(row, pt.page.origin == Origin.OCR)
-                if not figures:
-                    continue
-                first = 1 if _previous_first(pt.text) and len(figures) > 1 else 0
-                value, note, scale = figures[first]
-                value = abs(value)  # totals are never negative; a dash before is OCR noise
-                return [pt.value(name, value, m.start(), end + len(row), scale=scale, note=note)]
-    return []
+@dataclass(frozen=True)
+class Statement:
+    """Where one statement is printed: from its title line (or, on a scan whose title OCR
+    lost, from the top of a page with a statement's column header) to the next statement's
+    title, at most two pages on (its rows may continue there)."""
+
+    rank: int  # 0 consolidated (合并), 1 plain, 2 parent company (母公司), 3 untitled scan
+    first: int  # index of the page where it starts
+    head: int  # offset of its title line there
+    start: int  # offset after the title line
+    stop: tuple[int, int]  # (page index, offset) where the next statement starts
+
+    def segments(self, pages: list[PageText]):
+        """(page index, page, from, to) for each page the statement covers."""
+        for k in range(self.first, min(self.stop[0], len(pages) - 1) + 1):
+            pt = pages[k]
+            lo = self.start if k == self.first else 0
+            hi = self.stop[1] if k == self.stop[0] else len(pt.text)
+            yield k, pt, lo, hi
 
 
+# Any statement's title: where the one before it ends.
+_STATEMENT_TITLES = (
+    "资产负债表", "利润表", "损益表", "现金流量表", "所有者权益变动表", "股东权益变动表",
+    "业务活动表",
+)  # fmt: skip
 _COLUMNS = re.compile(r"行次|期末余额|本期金额|期末数|本年累计|本期发生额")
 
 
-def _previous_first(text: str) -> bool:
-    head = text[:600]
+@cache
+def _title_line(titles: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"(?:^|\n)[^\n]{{0,8}}(?:{'|'.join(titles)})[^\n]{{0,8}}(?=\n|$)")
+
+
+def _statements(pages: list[PageText], titles: tuple[str, ...]) -> list[Statement]:
+    """The statements with one of ``titles``, best first (合并 before plain before 母公司)."""
+    title = _title_line(titles)
+    found: list[Statement] = []
+    for index, pt in enumerate(pages):
+        starts = [
+            (0 if "合并" in m.group(0) else 2 if "母公司" in m.group(0) else 1, m)
+            for m in title.finditer(pt.text)
+            if "续" not in m.group(0)  # 资产负债表（续）: the same statement's next page
+        ]
+        if not starts and _COLUMNS.search(pt.text[:400]):
+            # A scanned statement whose title OCR lost: a page with a column header.
+            found.append(Statement(3, index, 0, 0, _statement_stop(pages, index, 0, "")))
+        for rank, m in starts:
+            stop = _statement_stop(pages, index, m.end(), m.group(0))
+            found.append(Statement(rank, index, m.start(), m.end(), stop))
+    return sorted(found, key=lambda s: (s.rank, s.first, s.start))
+
+
+def _statement_stop(pages: list[PageText], index: int, start: int, own: str) -> tuple[int, int]:
+    """Where the statement whose title ``own`` ends at (``index``, ``start``) stops: at the
+    next statement's title, two pages on at most. Its own title printed again, or with
+    （续）, is its next page."""
+    last = min(index + 2, len(pages) - 1)
+    for k in range(index, last + 1):
+        for m in _title_line(_STATEMENT_TITLES).finditer(pages[k].text, start if k == index else 0):
+            line = m.group(0).strip()
+            if "续" not in line and line != own.strip():
+                return k, m.start()
+    return last, len(pages[last].text)
+
+
+def _statement_figures(pages: list[PageText]) -> list[FieldValue]:
+    """The audited figures of ``data/fields.toml``'s ``[[statement]]`` rows: each from the
+    best statement that has its row, or from the statement another figure came from."""
+    out: list[FieldValue] = []
+    read_from: dict[str, Statement] = {}
+    for spec in statement_rows():
+        if spec.same_statement:
+            source = read_from.get(spec.same_statement)
+            candidates = [source] if source else []
+        else:
+            candidates = _statements(pages, spec.titles)
+        for statement in candidates:
+            found = _statement_row(pages, statement, spec.rows, spec.field)
+            if found is not None:
+                out.append(found)
+                read_from[spec.field] = statement
+                break
+    return out
+
+
+@cache
+def _row_label(label: str) -> re.Pattern[str]:
+    """A row label as a statement prints it: after a line start, an enumerator
+    (一、营业收入) or 其中：; spaces allowed; wrapped in its cell (负债和所有者权益（或 /
+    股东权益）总计), the figures beside its first line or beneath its last."""
+    chars = [re.escape(ch) for ch in fold(label) if not ch.isspace()]
+    figures = r"[ ]-?\(?\d[\d,.]*\)?"
+    wrap = rf"(?:[ ]?\n?[ ]?|(?:{figures})+[ ]?\n)"
+    return re.compile(
+        r"(?:^|\n|[一二三四五六七八九十]、|其中[:：])[ ]?"
+        + wrap.join(chars)
+        + r"(?![\u4e00-\u9fff])"
+    )
+
+
+def _statement_row(
+    pages: list[PageText], statement: Statement, labels: tuple[str, ...], name: str
+) -> FieldValue | None:
+    """The current-period figure on a statement's row, the first label of ``labels`` found
+    deciding: the first figure after the label (期末/本期 comes first unless the header says
+    otherwise), in yuan by the unit the statement's header gives."""
+    previous_first = _previous_first(_header(pages, statement))
+    for label in labels:
+        pattern = _row_label(label)
+        for index, pt, lo, hi in statement.segments(pages):
+            ocr = pt.page.origin == Origin.OCR
+            for m in pattern.finditer(pt.text, lo, hi):
+                figures, end = _figures_of(pt, m, ocr)
+                if not figures:
+                    continue
+                first = 1 if previous_first and len(figures) > 1 else 0
+                value, note, scale = figures[first]
+                value = abs(value)  # totals are never negative; a dash before is OCR noise
+                unit = _statement_unit(pages, statement, index, m.start())
+                if unit is None:
+                    scale = min(scale, 0.55)
+                    note = note or "报表未注明金额单位（如“单位：元”），按元读取，请核对"
+                elif unit != "元":
+                    value = round(value * _UNIT_SCALE[unit], 2)
+                    note = note or f"报表金额单位为{unit}，已换算为元"
+                return pt.value(name, value, m.start(), end, scale=scale, note=note)
+    return None
+
+
+def _figures_of(
+    pt: PageText, m: re.Match[str], ocr: bool
+) -> tuple[list[tuple[float, str | None, float]], int]:
+    """A row's figures and where they end: after the label on its line; beside the first
+    line of a wrapped label; or on the line beneath it, when that line holds only figures."""
+    line_end = pt.text.find("\n", m.end())
+    line_end = len(pt.text) if line_end == -1 else line_end
+    figures = _row_figures(pt.text[m.end() : line_end], ocr)
+    if not figures and "\n" in m.group(0).strip("\n"):
+        figures = _row_figures(re.sub(r"[^-\d,.() \n]", " ", m.group(0)), ocr)
+    if not figures and line_end < len(pt.text):
+        below_end = pt.text.find("\n", line_end + 1)
+        below_end = len(pt.text) if below_end == -1 else below_end
+        below = pt.text[line_end + 1 : below_end]
+        if not re.search(r"[\u4e00-\u9fff]{2}", below):
+            figures = _row_figures(below, ocr)
+            line_end = below_end
+    return figures, line_end
+
+
+# A statement's unit as its header prints it: 单位：元, 金额单位：人民币万元, 单位:千元,
+# 货币单位：人民币百万元, 金额单位为人民币元, （除另有注明外，金额均以人民币百万元列示）.
+# Not 编制单位：….
+_UNIT = re.compile(
+    r"(?<!编制)(?<!报送)单位\s*[:：为]?\s*(?:人民币|RMB)?\s*(百万元|千元|万元|亿元|元)"
+    r"|以人民币(百万元|千元|万元|亿元|元)(?:为单位)?列示"
+)
+_UNIT_SCALE = {"元": 1, "千元": 1_000, "万元": 10_000, "百万元": 1_000_000, "亿元": 100_000_000}
+_LEAD_LINES = 3  # lines above a statement's title that still belong to its header
+
+
+def _statement_unit(pages: list[PageText], statement: Statement, index: int, at: int) -> str | None:
+    """The unit last declared before the row at (``index``, ``at``): in the lines just
+    above the statement's title, its header, or its first rows, on the row's page or the
+    pages before it. None when the statement names none."""
+    unit = None
+    for k, pt, lo, hi in statement.segments(pages):
+        if k > index:
+            break
+        if k == statement.first:
+            lo = _lead_in(pages, statement)
+        for m in _UNIT.finditer(pt.text, lo, at if k == index else hi):
+            unit = m.group(1) or m.group(2)
+    return unit
+
+
+def _lead_in(pages: list[PageText], statement: Statement) -> int:
+    """Where the header lines above the statement's title begin on its first page."""
+    text = pages[statement.first].text
+    at = statement.head
+    for _ in range(_LEAD_LINES):
+        at = text.rfind("\n", 0, max(0, at - 1) if at else 0)
+        if at <= 0:
+            return 0
+    return at
+
+
+def _header(pages: list[PageText], statement: Statement) -> str:
+    """A statement's title and column header: up to its first amount."""
+    pt = pages[statement.first]
+    text = pt.text[statement.head : statement.head + 600]
+    amount = re.search(r"\d,\d{3}", text)
+    return text[: amount.start()] if amount else text
+
+
+def _previous_first(head: str) -> bool:
+    """Does the header put the previous period's column first (年初余额 期末余额)?"""
     later = re.search(r"期末|年末|本期|本年", head)
     earlier = re.search(r"期初|年初|上期|上年", head)
     return bool(later and earlier and earlier.start() < later.start())
@@ -998,13 +1257,37 @@ def _name_occurrences(pages: list[PageText], found: list[FieldValue]) -> list[Fi
     name = votes.most_common(1)[0][0]
     out = []
     for pt in pages:
-        at = pt.text.replace("\n", "\u2063").find(name)
+        at = _whole_name_at(pt.text, name)
         if at >= 0:
             out.append(pt.value("applicant.name", name, at, at + len(name), scale=0.98))
         elif pt.page.origin == Origin.OCR:
-            out.extend(_fuzzy_occurrence(pt, "applicant.name", name))
+            out.extend(_fuzzy_occurrence(_without_branches(pt, name), "applicant.name", name))
     out.extend(_address_occurrences(pages, found))
     return out
+
+
+def _whole_name_at(text: str, name: str) -> int:
+    """Where ``name`` is printed as a whole name, not as the start of a longer one (its
+    branch: the name followed by 西安分公司, even across a line break); -1 if nowhere."""
+    at = text.find(name)
+    while at >= 0:
+        after = text[at + len(name) : at + len(name) + 40].replace("\n", "")
+        stop = _NAME_STOP.search(after)
+        if _name_end(name + after[: stop.start() if stop else None], len(name)) == len(name):
+            return at
+        at = text.find(name, at + 1)
+    return -1
+
+
+def _without_branches(pt: PageText, name: str) -> PageText:
+    """The page with every line that names a branch (…分公司, …分院, …办事处) blanked, unless
+    the name itself is a branch's: a branch's line read fuzzily would pass as its company's."""
+    if re.search(_BRANCH_SUFFIX, name):
+        return pt
+    lines = [
+        " " * len(line) if re.search(_BRANCH_SUFFIX, line) else line for line in pt.text.split("\n")
+    ]
+    return replace(pt, text="\n".join(lines))
 
 
 def _address_occurrences(pages: list[PageText], found: list[FieldValue]) -> list[FieldValue]:

@@ -10,11 +10,12 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
+from decimal import ROUND_FLOOR, Decimal
 from itertools import pairwise
 
 from extractors import credit_code
 from extractors.classify import OTHER, Material, material_at
-from extractors.fields import FieldValue
+from extractors.fields import FieldValue, branch_of, field_kinds, is_branch
 from extractors.text import misread_limit
 from validators import region
 from validators.engine import LOW_CONFIDENCE, Facts, Outcome, Status
@@ -39,10 +40,52 @@ def where(v: FieldValue) -> str:
     return f"{v.file} 第{v.page}页"
 
 
-def _show(value) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}" if value >= 10 else f"{value:.0%}" if value <= 1 else str(value)
-    return str(value)
+# Places a shown value keeps, per kind: money to the fen (元) or to the fen in 万元, shares
+# to a ten-thousandth of a percent, areas to the square centimetre, confidences to 0.01.
+_PLACES = {"money": 2, "money_wan": 6, "share": 4, "area": 2, "count": 2, "confidence": 2}
+
+
+def show_value(value, kind: str | None = None, unit: str | None = None) -> str:
+    """A value as a message shows it: as read, never rounded across a threshold. Figures
+    are cut (floored) at a fixed number of places, not rounded: a threshold with no more
+    places than that (80%, 50万元, 200平方米) is then crossed by the shown figure exactly
+    when by the value, so 79.6% is 79.6%, never 80%, and 499,999 元 is 49.9999万元.
+    Shares print as percentages; money in 元 to the fen, or in 万元 with ``unit="万元"``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if kind == "share":
+        return _figure(number * 100, _PLACES["share"], 0) + "%"
+    if kind == "money" and unit == "万元":
+        return _figure(number / 10_000, _PLACES["money_wan"], 0) + "万元"
+    if kind == "money":
+        return _figure(number, _PLACES["money"], 2) + (unit or "")
+    return _figure(number, _PLACES.get(kind or "", 6), 0) + (unit or "")
+
+
+def _figure(number: Decimal, places: int, keep: int) -> str:
+    """``number`` floored at ``places`` decimals, grouped by thousands, with trailing zeros
+    dropped down to ``keep`` decimals."""
+    cut = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR)
+    whole, _, fraction = format(cut, ",f").partition(".")
+    fraction = fraction.rstrip("0").ljust(keep, "0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+def _shown(v: FieldValue, unit: str | None = None) -> str:
+    """A field's value shown by its kind (share, money, area, count)."""
+    return show_value(v.value, field_kinds().get(v.field), unit)
+
+
+def _with_unit(v: FieldValue) -> str:
+    """A field's value with its unit, for texts that name several values: money in whole
+    yuan in 万元 (as declared, and as the thresholds are written: 99.9999万元 against 100万元),
+    money with fen in 元 (as audited), areas in 平方米, shares as percentages."""
+    kind = field_kinds().get(v.field)
+    unit = {"money": "元", "area": "平方米"}.get(kind or "")
+    if kind == "money" and isinstance(v.value, int | float) and float(v.value).is_integer():
+        unit = "万元"
+    return show_value(v.value, kind, unit)
 
 
 def _pick(facts: Facts, field: str, prefer: list[str] | None):
@@ -62,7 +105,7 @@ def at_least(
     if picked is None:
         return Outcome(Status.MISSING)
     ref, v = picked
-    ctx = {"value": _show(v.value), "where": where(v)}
+    ctx = {"value": _shown(v), "where": where(v)}
     if v.confidence < LOW_CONFIDENCE:
         return Outcome(Status.REVIEW, [ref], ctx)
     return Outcome(Status.PASS if v.value >= min else Status.FAIL, [ref], ctx)
@@ -75,7 +118,7 @@ def any_of(facts: Facts, conditions: list[dict]) -> Outcome:
     refs = [r for r, _, _ in seen]
     ctx = {
         "value": "；".join(
-            f"{FIELD_NAMES.get(v.field, v.field)}{_show(v.value)}" for _, v, _ in seen
+            f"{FIELD_NAMES.get(v.field, v.field)}{_with_unit(v)}" for _, v, _ in seen
         ),
         "where": "；".join(where(v) for _, v, _ in seen),
     }
@@ -168,18 +211,20 @@ def credit_codes_valid(facts: Facts, field: str) -> Outcome:
             [r for r, _ in found],
             {"value": "、".join(sorted({v.value for _, v in found}))},
         )
-    v = bad[0][1]
+    # The surest reading decides: a code that fails its check as printed in a document's
+    # text layer is certain, the same code doubted on a scan does not make it less so.
+    v = max((v for _, v in bad), key=lambda v: v.confidence)
     status = Status.REVIEW if v.confidence < LOW_CONFIDENCE else Status.FAIL
     return Outcome(status, [r for r, _ in bad], {"value": v.value, "where": where(v)})
 
 
 _SUFFIXES = (("有限责任公司", "有限公司"), ("股份有限公司", "股份公司"))
-_BRANCH = re.compile(r"(分公司|分支机构|办事处|分中心)$")
 
 
 def normalize_name(name: str) -> str:
     """One spelling for the variants a registered name is printed in: full- and half-width
-    brackets, spaces, 有限责任公司 / 有限公司."""
+    brackets, spaces, 有限责任公司 / 有限公司 (公司法 第八条: either form names one company).
+    A branch's part is kept: a branch is not its company."""
     name = unicodedata.normalize("NFKC", name)
     name = re.sub(r"\s+", "", name)
     for long, short in _SUFFIXES:
@@ -189,11 +234,11 @@ def normalize_name(name: str) -> str:
 
 def same_name(a: FieldValue, b: FieldValue) -> tuple[bool, str | None]:
     """Whether two printed names are the same organisation, and a note when they agree only
-    up to a likely OCR misread. A branch (…分公司) is never its company."""
+    up to a likely OCR misread. A branch (…分公司, …分院, …办事处) is never its company."""
     x, y = normalize_name(a.value), normalize_name(b.value)
     if x == y:
         return True, None
-    if bool(_BRANCH.search(x)) != bool(_BRANCH.search(y)):
+    if is_branch(x) != is_branch(y) or branch_of(x, y) or branch_of(y, x):
         return False, None
     if "ocr" in (a.origin, b.origin):
         from rapidfuzz.distance import Levenshtein
@@ -246,7 +291,56 @@ def consistent(
     majority = max(groups, key=len)
     dissent = [v for vals in groups if vals is not majority for _, v in vals]
     unsure = all(v.origin == "ocr" or v.confidence < LOW_CONFIDENCE for v in dissent)
-    return Outcome(Status.REVIEW if unsure else Status.FAIL, refs, {"value": shown})
+    reason = "不一致的读取结果来自扫描件识别或可信度低，可能是识别误差。" if unsure else ""
+    if normalize == "name":
+        branches = _branches(groups)
+        if len({id(b) for b, _ in branches}) == len(groups) - 1:  # only branches differ
+            reason, unsure = _branch_reason(branches)
+    return Outcome(
+        Status.REVIEW if unsure else Status.FAIL, refs, {"value": shown, "reason": reason}
+    )
+
+
+def _branches(groups: list[list[tuple[str, FieldValue]]]) -> list[tuple[list, list]]:
+    """(branch, company) pairs among groups of differently printed names."""
+    names = [normalize_name(g[0][1].value) for g in groups]
+    return [
+        (groups[i], groups[j])
+        for i, x in enumerate(names)
+        for j, y in enumerate(names)
+        if branch_of(x, y)
+    ]
+
+
+def _branch_reason(branches: list[tuple[list, list]]) -> tuple[str, bool]:
+    """Why a branch's name and its company's differ, and whether that is certain: both
+    read plainly from a text layer or a DOCX (after a label, confidently, not inferred).
+    A scan may have joined a next line to a name, so a scanned reading is a person's call."""
+    parts: list[str] = []
+    doubts: dict[str, str] = {}
+    for branch, company in branches:
+        parts.append(
+            f"“{branch[0][1].value}”是“{company[0][1].value}”的分支机构名称，"
+            "分支机构不是申报单位本身，其营业执照不能代替申报单位的执照"
+        )
+        for group in (branch, company):
+            if not any(_read_plainly(v) and v.origin != "ocr" for _, v in group):
+                v = group[0][1]
+                doubts[v.value] = f"“{v.value}”（{where(v)}）{_how_read(v)}"
+    reason = "；".join(parts) + "。"
+    if doubts:
+        reason += "但" + "；".join(doubts.values()) + "，不能确定，请核对原件。"
+    return reason, bool(doubts)
+
+
+def _how_read(v: FieldValue) -> str:
+    if v.confidence < LOW_CONFIDENCE:
+        return f"读取置信度低（{show_value(v.confidence, 'confidence')}）"
+    if v.note:
+        return f"系推断所得（{v.note}）"
+    if v.origin == "ocr":
+        return "识别自扫描件或照片"
+    return "来源材料不明"
 
 
 def declared_matches(
@@ -257,7 +351,7 @@ def declared_matches(
     if not ours or not theirs:
         return Outcome(Status.MISSING, [r for r, _ in ours + theirs])
     (r1, d), (r2, e) = ours[0], theirs[0]
-    ctx = {"value": f"申报{_show(d.value)}（{where(d)}），证明材料{_show(e.value)}（{where(e)}）"}
+    ctx = {"value": f"申报{_with_unit(d)}（{where(d)}），证明材料{_with_unit(e)}（{where(e)}）"}
     ok = abs(d.value - e.value) <= tolerance * max(abs(e.value), 1e-9)
     if not ok and min(d.confidence, e.confidence) < LOW_CONFIDENCE:
         return Outcome(Status.REVIEW, [r1, r2], ctx)
@@ -325,7 +419,7 @@ def _doubt(v: FieldValue, inside: bool | None, place: region.Place, wanted: str)
         return f"注册地址“{v.value}”无法判断是否在{wanted}：{place.reason}"
     side = f"在{wanted}" if inside else f"不在{wanted}"
     if v.confidence < LOW_CONFIDENCE:
-        because = f"识别置信度低（{v.confidence:.2f}）"
+        because = f"识别置信度低（{show_value(v.confidence, 'confidence')}）"
     else:
         because = f"该值系推断所得（{v.note}）" if v.note else "来源材料不明"
     return f"注册地址“{v.value}”看来{side}，但{because}，请核对原件"
@@ -455,7 +549,7 @@ def functions(facts: Facts, functions: list[dict]) -> Outcome:
             stated.append(
                 f"{function['name']}："
                 + "，".join(
-                    f"{FIELD_NAMES.get(v.field, v.field)}{_show(v.value)}（{where(v)}）"
+                    f"{FIELD_NAMES.get(v.field, v.field)}{_with_unit(v)}（{where(v)}）"
                     for _, v, _ in found
                 )
             )
@@ -524,7 +618,8 @@ def _pages_mentioning(facts: Facts, keywords: list[str], materials: list[str]) -
 
 def balances(facts: Facts, left: str, right: str, tolerance: float = 0.01) -> Outcome:
     """资产总计 = 负债和所有者权益总计 on the audited balance sheet (to the fen): a mismatch
-    means a misread figure or a doctored page."""
+    means a misread figure or a doctored page. The two totals of one statement are compared
+    (one file, nearest pages), never one audit report's with another's in a merged file."""
     pairs = []
     for ref_l, a in facts.values(left, ["audit_report"]):
         for ref_r, b in facts.values(right, ["audit_report"]):
@@ -532,9 +627,9 @@ def balances(facts: Facts, left: str, right: str, tolerance: float = 0.01) -> Ou
                 pairs.append((ref_l, a, ref_r, b))
     if not pairs:
         return Outcome(Status.MISSING)
-    ref_l, a, ref_r, b = pairs[0]
+    ref_l, a, ref_r, b = min(pairs, key=lambda p: abs(p[3].page - p[1].page))
     ctx = {
-        "value": f"资产总计{_show(a.value)}，负债和所有者权益总计{_show(b.value)}",
+        "value": f"资产总计{_shown(a, '元')}，负债和所有者权益总计{_shown(b, '元')}",
         "where": where(a),
     }
     if abs(a.value - b.value) <= tolerance:

@@ -199,6 +199,12 @@ def test_credit_codes_valid():
     assert credit_codes_valid(typed, "applicant.credit_code").status == "fail"
     scanned = facts(value("applicant.credit_code", bad, "business_licence", conf=0.4))
     assert credit_codes_valid(scanned, "applicant.credit_code").status == "review"
+    # The same bad code doubted on the scan but typed in the application: certain.
+    both = facts(
+        value("applicant.credit_code", bad, "business_licence", conf=0.3),
+        value("applicant.credit_code", bad, "application_report"),
+    )
+    assert credit_codes_valid(both, "applicant.credit_code").status == "fail"
 
 
 @pytest.mark.parametrize(
