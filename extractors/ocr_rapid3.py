@@ -31,6 +31,7 @@ class RapidOcr3Engine:
     model_type: str = "small"
     use_cls: bool = True  # per-line 0°/180° classifier; pages are turned upright before
     name: str = "rapidocr3"
+    min_side: int = 0  # it scales pictures itself
 
     def read(self, image: Path, width: int, height: int) -> OcrResult:
         if (self.ocr_version, self.model_type) not in SHIPPED:

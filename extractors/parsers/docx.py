@@ -1,6 +1,12 @@
 """DOCX: paragraphs and tables in document order, split into pages at explicit breaks
 (page breaks, "page break before", and next-page section breaks), as Word prints them.
 
+Word forms put their fill-in fields in content controls (``w:sdt``: around paragraphs and
+tables, around rows and cells, inside a paragraph around runs), whose content python-docx
+does not iterate. They are unwrapped on the element tree before anything is read, so every
+walk below sees their paragraphs, tables, rows, cells and runs where Word shows them; a
+control still showing its placeholder prompt (单击或点击此处输入文字) gives no text.
+
 A DOCX has no geometry until it is laid out, so boxes are absent; tables appear both as
 structure (``Page.tables``) and as text rows in reading order (``Page.blocks``).
 """
@@ -26,6 +32,8 @@ _P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _T, _BR, _TAB, _CR = qn("w:t"), qn("w:br"), qn("w:tab"), qn("w:cr")
 _DRAWING, _PICT = qn("w:drawing"), qn("w:pict")
 _SZ, _TYPE, _VAL = qn("w:sz"), qn("w:type"), qn("w:val")
+_SDT, _SDT_PR, _SDT_CONTENT = qn("w:sdt"), qn("w:sdtPr"), qn("w:sdtContent")
+_PLACEHOLDER = qn("w:showingPlcHdr")
 
 
 class DocxParser:
@@ -49,6 +57,7 @@ class DocxParser:
         ) as exc:
             raise CorruptFileError(f"docx: {exc}") from exc
         builder = _PageBuilder(options.max_pages)
+        unwrap_content_controls(document.element.body)
         for child in document.element.body.iterchildren():
             if child.tag == _P:
                 builder.paragraph(child)
@@ -144,6 +153,31 @@ class _PageBuilder:
         ):
             self.pages.pop()
         return self.pages
+
+
+def unwrap_content_controls(root) -> None:
+    """Replace every content control under ``root`` by its content, in place and in
+    document order (a control inside a control comes out too). The text of a control that
+    shows its placeholder is dropped, its structure (a cell, a row) kept."""
+    for sdt in list(root.iter(_SDT)):
+        parent = sdt.getparent()
+        if parent is None:
+            continue
+        content = sdt.find(_SDT_CONTENT)
+        children = list(content) if content is not None else []
+        if _showing_placeholder(sdt):
+            for el in [t for child in children for t in child.iter(_T)]:
+                el.getparent().remove(el)
+        at = parent.index(sdt)
+        parent.remove(sdt)
+        for offset, child in enumerate(children):
+            parent.insert(at + offset, child)
+
+
+def _showing_placeholder(sdt) -> bool:
+    props = sdt.find(_SDT_PR)
+    flag = props.find(_PLACEHOLDER) if props is not None else None
+    return flag is not None and flag.get(_VAL, "true") not in ("0", "false", "off")
 
 
 def _nearest(el, tag):
