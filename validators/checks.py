@@ -26,7 +26,7 @@ MATERIAL_NAMES = {
     "business_licence": "营业执照副本或法人证书（复印件）",
     "audit_report": "上一年度审计报告或服务收支专项审计报告",
     "service_evidence": "开展服务的证明材料（通知、照片、总结等）",
-    "premises_proof": "经营服务场所证明（房产证或租赁合同）",
+    "premises_proof": "经营服务场所证明（房产证、租赁合同、入驻协议或无偿使用证明）",
     "qualification": "从业资格（资质）、网站备案、许可证等证明",
     "authenticity_declaration": "申报材料真实性声明（加盖公章）",
 }

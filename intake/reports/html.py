@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from extractors.fields import field_kinds
-from validators.checks import FIELD_NAMES, MATERIAL_NAMES, OPINIONS
+from validators.checks import FIELD_NAMES, MATERIAL_NAMES, OPINIONS, show_value
 
 STATUS_NAMES = {"pass": "符合", "fail": "不符合", "missing": "缺失", "review": "待人工审核"}
 FILE_STATES = {"queued": "排队中", "processing": "处理中", "done": "已完成", "failed": "失败"}
@@ -117,12 +117,13 @@ def evidence_of(
         v = values[int(index)]
         value = OPINIONS.get(v["value"], v["value"]) if name == "audit.opinion" else v["value"]
         kind = field_kinds().get(name)
+        # As the findings' messages show them: cut, never rounded across a threshold.
         if isinstance(value, float) and kind == "money":
-            value = f"{value:,.2f} 元"
+            value = show_value(value, kind) + " 元"
         elif isinstance(value, float) and kind == "share":
-            value = f"{value:.1%}"
+            value = show_value(value, kind)
         elif isinstance(value, int | float) and kind == "area":
-            value = f"{value:,.2f}".rstrip("0").rstrip(".") + " 平方米"
+            value = show_value(value, kind) + " 平方米"
         shown.append(
             {
                 **v,
