@@ -70,6 +70,12 @@ class TimedEngine:
     def name(self) -> str:
         return self.engine.name
 
+    @property
+    def min_side(self) -> int:  # pictures are prepared for the engine timed
+        from extractors.parsers.ocrpage import MIN_SIDE
+
+        return getattr(self.engine, "min_side", MIN_SIDE)
+
     def read(self, image: Path, width: int, height: int) -> OcrResult:
         start = time.perf_counter()
         try:
