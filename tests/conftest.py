@@ -31,7 +31,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         d / "audit.pdf",
         [
             ["审计报告", "我们审计了西安测试有限公司财务报表。", "注册会计师：张三"],
-            ["资产负债表", "2017年12月31日"],
+            ["资产负债表", "2017年12月31日", "单位：元"],  # real statements say their unit
         ],
         table=[["项目", "期末余额", "期初余额"], ["资产总计", "1,234,567.89", "1,000,000.00"]],
         table_page=2,

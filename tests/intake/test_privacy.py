@@ -53,7 +53,10 @@ def reviewed(tmp_path_factory, samples):
 
         before = reviewer.get(f"{url}/report").json()
         (read,) = [v for v in before["fields"]["finance.total_assets"] if v["file"] == "audit.pdf"]
-        item = next(f for f in before["findings"] if f["status"] == "review")["criterion"]
+        item = next(  # one the corrections below leave under review
+            f for f in before["findings"]
+            if f["status"] == "review" and f["criterion"] != "12.1.total_assets"
+        )["criterion"]  # fmt: skip
         for path, body in (
             ("corrections", {"field": "finance.total_assets", "value": "480000",
                              "old": read["value"], "file": "audit.pdf", "page": read["page"],
