@@ -484,7 +484,7 @@ def _parse(kind: str, text: str, at: int, unit: str | None, wraps: bool = True) 
     if kind == "area":
         return parse_area(text, at, unit=unit if unit in ("平方米", "m2", "m²", "㎡") else None)
     if kind == "share":
-        return parse_share(text, at)
+        return parse_share(text, at, unit=unit if unit == "%" else None)
     if kind == "count":
         return parse_count(text, at, unit=unit if unit in ("家", "人", "个") else "")
     if kind == "date":
@@ -604,6 +604,7 @@ def _licence_first(
 
 
 # A figure the application plans rather than reports (新增集聚服务机构5家以上).
+_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 _FUTURE = re.compile(r"新增|力争|计划|预计|争取|目标|将达到|拟")
 
 
@@ -629,9 +630,9 @@ def _labelled(pt: PageText, book: LabelBook) -> list[FieldValue]:
         if rule.field.startswith(NOT):
             continue  # another quantity's label (共有宗地面积): it only keeps 面积 from matching
         if rule.parse in ("money", "count", "share", "area") and _FUTURE.search(
-            pt.text[max(0, start - 12) : start]
+            _SENTENCE_END.split(pt.text[max(0, start - 12) : start])[-1]
         ):
-            continue
+            continue  # a plan, in the same sentence (…的目标。现有服务人员35人 is a fact)
         unit = _unit_after(pt.text, end) or label_unit(pt.text[start:end])
         parsed = _parse(rule.parse, pt.text, end, unit, pt.wraps(end))
         if parsed is None or parsed.start - end > 16:

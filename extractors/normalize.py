@@ -18,9 +18,11 @@ from datetime import date
 import cn2an
 
 # What may stand between a label and its value: punctuation, a unit in brackets, a verb.
+# Words between a label and its value; the longer of two alike first (达到 before 达: an
+# alternation takes the first that matches, and 达 alone left 到 in the way).
 FILLER = re.compile(
-    r"^(?:[\s:：,，、;；=＝|]|[（(〈《][^（()）〈〉《》]{0,8}[）)〉》]|为|约|达|达到|共|共计|合计|计|实现|了|是|有|位于"
-    r"|人民币|金额|总额|合计数|¥|￥)*"
+    r"^(?:[\s:：,，、;；=＝|]|[（(〈《][^（()）〈〉《》]{0,8}[）)〉》]|达到|为|约|达|共计|共|合计数|合计|计"
+    r"|实现|了|是|有|位于|人民币|金额|总额|¥|￥)*"
 )
 
 _DIGITS = r"\d+(?:[,，]\d{3})*(?:\.\d+)?"
@@ -217,10 +219,15 @@ _PER_MILLE = re.compile(r"(\d+(?:\.\d+)?)\s*‰")
 _CN_PERCENT = re.compile(rf"百分之([{_CN_NUM}]+)")
 
 
-def parse_share(text: str, start: int = 0) -> Parsed | None:
-    """A fraction from 85% / 85.5 % / 0.85 / 百分之八十五 / 8.5成? (成 is not used)."""
+def parse_share(text: str, start: int = 0, unit: str | None = None) -> Parsed | None:
+    """A fraction from 85% / 85.5 % / 0.85 / 百分之八十五; with ``unit="%"`` (the label
+    said so: 用户满意度（%）：95.6) a bare number is a percentage."""
     text = fold(text)
     at = skip_filler(text, start)
+    if unit == "%":
+        m = re.compile(r"(\d+(?:\.\d+)?)(?![\d.])\s*%?").match(text, at)
+        if m:
+            return Parsed(round(float(m[1]) / 100, 6), m.start(), m.end(), "%")
     m = _PERCENT.match(text, at)
     if m:
         return Parsed(round(float(m[1]) / 100, 6), m.start(), m.end(), "%")
