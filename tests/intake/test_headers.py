@@ -159,7 +159,7 @@ def test_intake_serve_sends_no_server_header(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        assert up(f"http://127.0.0.1:{port}")
+        assert up(f"http://127.0.0.1:{port}", seconds=120)  # a loaded CI machine starts slowly
         answer = httpx.get(f"http://127.0.0.1:{port}/healthz")
         assert answer.status_code == 200 and "server" not in answer.headers
     finally:

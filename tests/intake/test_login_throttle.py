@@ -120,7 +120,10 @@ def test_forty_wrong_and_the_right_one_at_once_get_five_checks(server):
     for refused in (a for a in answers if a.status_code == 429):
         assert int(refused.headers["Retry-After"]) > 0
         assert "尝试次数过多" in _message(refused)
-    assert _failed_logins(server.settings, name) == statuses[401]  # no count lost
+    # No count lost; but the right password, if it was among the five checked, began the
+    # count of wrong passwords in a row again, so only those after it remain.
+    counted = _failed_logins(server.settings, name)
+    assert counted == statuses[401] if not statuses[303] else counted <= statuses[401]
 
 
 def test_two_hundred_guesses_at_once(server):
