@@ -30,12 +30,12 @@ class ErrorCode(StrEnum):
     UPLOAD_TOO_LARGE = "upload_too_large"
 
 
-class InputFileError(Exception):
-    """A file that cannot be read. Subclasses fix the code, message and retryability."""
+class CodedError(Exception):
+    """An error with a reason code and a Chinese message for the user (a subclass fixes
+    both; ``message=`` overrides the message for one instance); ``detail`` is for logs."""
 
     code: ErrorCode = ErrorCode.CORRUPT
     message: str = "文件无法读取，请检查文件是否完整后重新上传"
-    retryable: bool = False
 
     def __init__(self, detail: str = "", *, message: str | None = None) -> None:
         if message is not None:
@@ -45,6 +45,12 @@ class InputFileError(Exception):
 
     def as_dict(self) -> dict[str, str]:
         return {"code": str(self.code), "message": self.message}
+
+
+class InputFileError(CodedError):
+    """A file that cannot be read. Subclasses fix the code, message and retryability."""
+
+    retryable: bool = False
 
 
 class EmptyFileError(InputFileError):
@@ -131,22 +137,13 @@ class DecompressionBombError(InputFileError):
     message = "文件内容解压后异常庞大（疑似恶意构造），已拒绝处理；请上传由办公软件正常导出的文件"
 
 
-class UploadRefusedError(Exception):
+class UploadRefusedError(CodedError):
     """A whole upload over an admission limit (files in the dossier, archive members across
     all nesting levels, bytes stored): refused as one, nothing of it kept. Not an
     InputFileError: no single file is at fault, so no file row records it."""
 
-    code: ErrorCode = ErrorCode.UPLOAD_TOO_LARGE
-    message: str = "上传内容超出限制，未保存任何文件，请分批上传"
-
-    def __init__(self, detail: str = "", *, message: str | None = None) -> None:
-        if message is not None:
-            self.message = message
-        self.detail = detail
-        super().__init__(f"{self.code}: {detail or self.message}")
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": str(self.code), "message": self.message}
+    code = ErrorCode.UPLOAD_TOO_LARGE
+    message = "上传内容超出限制，未保存任何文件，请分批上传"
 
 
 class TooManyFilesError(UploadRefusedError):

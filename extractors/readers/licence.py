@@ -45,11 +45,18 @@ def vocabulary() -> tuple[dict[str, list[str]], frozenset[str]]:
     return data["labels"], frozenset(data["wraps"]["fields"])
 
 
+@lru_cache(maxsize=1)
+def _every_label() -> list[str]:
+    """Every label, compacted, shortest first."""
+    labels, _ = vocabulary()
+    return sorted({compact(x) for names in labels.values() for x in names}, key=len)
+
+
 def read_licence(file: str, page: Page, material: str | None) -> list[FieldValue]:
     """The contract's applicant fields printed on one licence page."""
     labels, wraps = vocabulary()
     pairs = key_values(page, labels, multiline=wraps)
-    every_label = sorted({compact(x) for names in labels.values() for x in names}, key=len)
+    every_label = _every_label()
     pairs += _split_joined(pairs, labels, every_label)
     out: list[FieldValue] = []
     for kv in pairs:

@@ -63,6 +63,13 @@ class _Pages:
         self.store = store
         self.types: dict[str, str | None] = {}
         self.images: dict[tuple[str, int], tuple[Image.Image | None, float]] = {}
+        self.turns: dict[str, list[int]] = {}
+
+    def _turns(self, sha: str) -> list[int]:
+        """How far each page of a picture file was turned upright (read once a file)."""
+        if sha not in self.turns:
+            self.turns[sha] = [p.turned for p in self.store.load_document(sha).pages]
+        return self.turns[sha]
 
     def get(self, sha: str, page: int) -> tuple[Image.Image | None, float]:
         if (sha, page) in self.images:
@@ -84,7 +91,7 @@ class _Pages:
         elif media_type is not None and media_type.startswith("image"):
             # A picture OCR'd after turning it upright has its boxes in the turned picture
             # (a picture's parsed document is one small page a frame: cheap to read).
-            turned = self.store.load_document(sha).pages[page - 1].turned
+            turned = self._turns(sha)[page - 1]
             found = (_picture(blob, page, turned), 1.0)  # DOCX: no geometry to show
         self.images[(sha, page)] = found
         return found

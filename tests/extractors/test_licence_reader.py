@@ -313,3 +313,17 @@ def test_a_portrait_licence_is_not_turned(tmp_path, settings):
 def test_a_dash_between_house_numbers_read_as_a_character_is_a_dash():
     p = page(("住所深圳市福田区福明路嘉汇新城汇商中心1710一1713室", 100, 100, 800, 130))
     assert read(p)["applicant.address"] == "深圳市福田区福明路嘉汇新城汇商中心1710—1713室"
+
+
+def test_a_picture_with_no_text_is_read_as_nothing(tmp_path, settings):
+    """A blank scan: nothing read, the orientation check cannot tell and turns nothing,
+    and no value is made up."""
+    from PIL import Image
+
+    from extractors.registry import parse_file
+
+    blank = tmp_path / "blank.jpg"
+    Image.new("RGB", (1654, 2339), "white").save(blank, "JPEG")
+    (p,) = parse_file(blank, settings.parse_options()).pages
+    assert p.turned == 0 and not p.lines
+    assert read_licence("blank.jpg", p, "business_licence") == []

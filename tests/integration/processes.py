@@ -3,6 +3,7 @@ worker beside it, for the integration and browser tests."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -73,3 +74,27 @@ def running(env: dict, logs: Path) -> Iterator[str]:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def env_of(settings) -> dict[str, str]:
+    """The environment that makes ``intake`` commands use ``settings``' database, store,
+    Redis and queue (tesseract, one OCR thread, its heartbeat)."""
+    return {
+        **os.environ,
+        "INTAKE_DATABASE_URL": settings.db_url,
+        "INTAKE_DATA_DIR": str(settings.data_dir),
+        "INTAKE_REDIS_URL": settings.redis_url,
+        "INTAKE_QUEUE_NAME": settings.queue_name,
+        "INTAKE_OCR_ENGINE": "tesseract",
+        "INTAKE_OCR_WORKERS": "1",
+        "INTAKE_WORKER_HEARTBEAT": str(settings.worker_heartbeat),
+    }
+
+
+def burst_worker(settings) -> None:
+    """``intake worker --burst`` on ``settings``: it works the queue empty, then stops."""
+    done = subprocess.run(
+        [sys.executable, "-m", "intake.cli", "worker", "--burst"],
+        env=env_of(settings), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]

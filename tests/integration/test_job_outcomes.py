@@ -30,6 +30,7 @@ from intake.reconcile import reconcile
 from intake.settings import Settings
 from tests.accounts import client_as
 from tests.fixtures import factory
+from tests.integration.processes import burst_worker, env_of
 from tests.integration.test_service import REDIS, database  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.integration
@@ -58,19 +59,6 @@ def settings(database, tmp_path):  # noqa: F811
         keys += redis.scan_iter(f"rq:*parse-{file_id}*")
     if keys:
         redis.delete(*keys)
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "INTAKE_DATABASE_URL": settings.db_url,
-        "INTAKE_DATA_DIR": str(settings.data_dir),
-        "INTAKE_REDIS_URL": settings.redis_url,
-        "INTAKE_QUEUE_NAME": settings.queue_name,
-        "INTAKE_OCR_ENGINE": "tesseract",
-        "INTAKE_OCR_WORKERS": "1",
-        "INTAKE_WORKER_HEARTBEAT": str(settings.worker_heartbeat),
-    }
 
 
 def _row(settings: Settings, file_id: str) -> DossierFile:
@@ -108,14 +96,6 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)  # with its tesseract
 
 
-def _burst_worker(settings: Settings) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "intake.cli", "worker", "--burst"],
-        env=_env(settings), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-
-
 @pytest.mark.parametrize("horse_kills", [2, 0], ids=["retries-used-up", "retries-left"])
 def test_a_superseded_job_abandoned_in_rq_cannot_undo_a_finished_file(
     settings, tmp_path, horse_kills
@@ -137,7 +117,7 @@ def test_a_superseded_job_abandoned_in_rq_cannot_undo_a_finished_file(
     log = tmp_path / "worker.log"
     worker = subprocess.Popen(
         [sys.executable, "-m", "intake.cli", "worker"],
-        env=_env(settings), start_new_session=True,
+        env=env_of(settings), start_new_session=True,
         stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -162,7 +142,7 @@ def test_a_superseded_job_abandoned_in_rq_cannot_undo_a_finished_file(
     time.sleep(3 * settings.worker_heartbeat + 6)  # its heartbeat stops
     assert reconcile(settings) == [scan_id]  # queued again under a new job id
     assert _row(settings, scan_id).job_id != first_job
-    _burst_worker(settings)
+    burst_worker(settings)
     status = client.get(f"/api/dossiers/{dossier_id}").json()
     assert status["state"] == "done", status
 
@@ -172,7 +152,7 @@ def test_a_superseded_job_abandoned_in_rq_cannot_undo_a_finished_file(
     started = StartedJobRegistry(queue=queue)
     for entry in queue.connection.zrange(started.key, 0, -1):
         queue.connection.zadd(started.key, {entry: 1})
-    _burst_worker(settings)
+    burst_worker(settings)
 
     status = client.get(f"/api/dossiers/{dossier_id}").json()
     assert status["state"] == "done", status

@@ -26,6 +26,7 @@ from intake.reconcile import GRACE, reconcile
 from intake.settings import Settings
 from tests.accounts import client_as
 from tests.fixtures import factory
+from tests.integration.processes import burst_worker, env_of
 from tests.integration.test_service import REDIS
 
 pytestmark = pytest.mark.integration
@@ -50,18 +51,6 @@ def settings(tmp_path):
     )
     if keys:
         redis.delete(*keys)
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "INTAKE_DATA_DIR": str(settings.data_dir),
-        "INTAKE_REDIS_URL": settings.redis_url,
-        "INTAKE_QUEUE_NAME": settings.queue_name,
-        "INTAKE_OCR_ENGINE": "tesseract",
-        "INTAKE_OCR_WORKERS": "1",
-        "INTAKE_WORKER_HEARTBEAT": str(settings.worker_heartbeat),
-    }
 
 
 def _dossier(settings: Settings, paths: list[Path]) -> tuple[str, list[str]]:
@@ -92,14 +81,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _burst_worker(settings: Settings) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "intake.cli", "worker", "--burst"],
-        env=_env(settings), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-
-
 def test_files_queued_while_redis_lost_its_queue_are_not_lost(settings, tmp_path):
     pdf = factory.text_pdf(
         tmp_path / "a.pdf", [["审计报告", "我们审计了西安测试有限公司财务报表。"]]
@@ -118,7 +99,7 @@ def test_files_queued_while_redis_lost_its_queue_are_not_lost(settings, tmp_path
     assert _states(settings, ids) == ["queued"]
 
     assert reconcile(settings) == ids  # the database says the work is owed
-    _burst_worker(settings)
+    burst_worker(settings)
     assert _states(settings, ids) == ["done"]
     with session_scope(settings.db_url) as session:
         assert session.get(Report, dossier_id) is not None
@@ -132,7 +113,7 @@ def test_a_worker_killed_mid_ocr_is_picked_up_again(settings, tmp_path):
         session.get(DossierFile, ids[0]).job_id = enqueue_parse(get_queue(settings), ids[0])
     worker = subprocess.Popen(
         [sys.executable, "-m", "intake.cli", "worker"],
-        env=_env(settings), start_new_session=True,
+        env=env_of(settings), start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -155,7 +136,7 @@ def test_a_worker_killed_mid_ocr_is_picked_up_again(settings, tmp_path):
 
     time.sleep(3 * settings.worker_heartbeat + 6)  # its heartbeat stops
     assert reconcile(settings) == ids  # its job's worker is gone: the file is owed work
-    _burst_worker(settings)
+    burst_worker(settings)
     assert _states(settings, ids) == ["done"]
     with session_scope(settings.db_url) as session:
         assert session.query(Report).filter_by(dossier_id=dossier_id).count() == 1
