@@ -2,9 +2,9 @@
 
 Read top to bottom:
 
-1. ``CueBook`` compiles the cue data (``data/material_cues.toml``) into spaCy matchers on
-   a blank ``zh`` pipeline: a ``PhraseMatcher`` for plain cues, a ``Matcher`` for cues with
-   a gap (真实性…声明).
+1. ``CueBook`` compiles the material types' cues (``data/vocabulary.toml``, through
+   ``extractors.vocabulary``) into spaCy matchers on a blank ``zh`` pipeline: a
+   ``PhraseMatcher`` for plain cues, a ``Matcher`` for cues with a gap (真实性…声明).
 2. ``page_evidence`` weighs a page's cues per type. Titles count only in the page's title
    zone (its first lines after running headers and footers, or a line set larger than the
    body), and a numbered heading (14．租赁合同 in an audit report's notes) is a section of
@@ -24,18 +24,17 @@ from __future__ import annotations
 
 import re
 import statistics
-import tomllib
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import PurePath
 from typing import Any
 
 from extractors.model import Document, Origin, Page
 from extractors.phrases import GAP, PhraseIndex
 from extractors.text import compact, keep_longest
+from extractors.vocabulary import vocabulary
 
 OTHER = "other"
 GAP_MAX = 4
@@ -85,7 +84,11 @@ HEADING_MAX = 24  # characters after its number: a section heading is short
 
 
 class CueDataError(ValueError):
-    """The cue file is malformed; the message names the type and key."""
+    """The cue data is malformed; the message names the type and key."""
+
+
+# Where cue data comes from, in the errors' messages.
+_SOURCE = "vocabulary.toml material cues"
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,9 @@ class Hit:
 
 
 class CueBook:
-    """The cue data, compiled once per process into spaCy matchers."""
+    """The cue data, compiled once per process into spaCy matchers. ``table`` is the
+    vocabulary's ``cue_table()``: ``scoring`` and, per type, its cues by role, its short
+    ``label``, ``split``, ``kinds`` and ``images``."""
 
     def __init__(self, table: dict[str, Any]) -> None:
         self.scoring = _scoring(table.pop("scoring", {}))
@@ -117,12 +122,10 @@ class CueBook:
         self.images: dict[str, list[str]] = {}  # mark kind → material types it speaks for
         for kind, spec in table.items():
             if not isinstance(spec, dict):
-                raise CueDataError(f"material_cues.toml: [{kind}] must be a table")
+                raise CueDataError(f"{_SOURCE}: [{kind}] must be a table")
             unknown = set(spec) - TYPE_KEYS
             if unknown:
-                raise CueDataError(
-                    f"material_cues.toml: [{kind}] has unknown keys {sorted(unknown)}"
-                )
+                raise CueDataError(f"{_SOURCE}: [{kind}] has unknown keys {sorted(unknown)}")
             self.types[kind] = {
                 "label": spec.get("label", kind),
                 "split": bool(spec.get("split", False)),
@@ -131,7 +134,7 @@ class CueBook:
             for mark in _strings(spec.get("images", []), kind, "images"):
                 if mark not in MARK_NAMES:
                     raise CueDataError(
-                        f"material_cues.toml: [{kind}] images: unknown mark {mark!r}"
+                        f"{_SOURCE}: [{kind}] images: unknown mark {mark!r}"
                         f" (known: {sorted(MARK_NAMES)})"
                     )
                 self.images.setdefault(mark, []).append(kind)
@@ -164,24 +167,20 @@ def _scoring(spec: dict[str, Any]) -> dict[str, float]:
     unknown = set(spec) - SCORING_KEYS
     if missing or unknown:
         raise CueDataError(
-            f"material_cues.toml: [scoring] missing {sorted(missing)}, unknown {sorted(unknown)}"
+            f"{_SOURCE}: [scoring] missing {sorted(missing)}, unknown {sorted(unknown)}"
         )
     return {k: float(v) for k, v in spec.items()}
 
 
 def _strings(value: Any, kind: str, role: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise CueDataError(f"material_cues.toml: [{kind}] {role} must be a list of phrases")
+        raise CueDataError(f"{_SOURCE}: [{kind}] {role} must be a list of phrases")
     return value
 
 
 @cache
 def cue_book() -> CueBook:
-    data = resources.files("extractors").joinpath("data/material_cues.toml").read_text("utf-8")
-    try:
-        return CueBook(tomllib.loads(data))
-    except tomllib.TOMLDecodeError as exc:
-        raise CueDataError(f"material_cues.toml: {exc}") from exc
+    return CueBook(vocabulary().cue_table())
 
 
 # --------------------------------------------------------------------------- pages

@@ -133,22 +133,28 @@ def parse_money(text: str, start: int = 0, unit: str | None = None) -> Parsed | 
 # --------------------------------------------------------------------------- dates
 
 _DATE_FORMS = [
-    # A speck read as a mark between the parts of a printed date (2020年03月-10日).
-    re.compile(r"(\d{4})\s*年\s*[-·.,]?\s*(\d{1,2})\s*月\s*[-·.,]?\s*(\d{1,2})\s*[日号]?"),
+    # A speck read as a mark between the parts of a printed date (2020年03月-10日); the day
+    # never runs on into a digit (2016年7月-2019年6月 is two months, not 7月20日).
+    re.compile(r"(\d{4})\s*年\s*[-·.,]?\s*(\d{1,2})\s*月\s*[-·.,]?\s*(\d{1,2})(?!\d)\s*[日号]?"),
     re.compile(r"(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})(?!\d)"),
     re.compile(r"(\d{4})(\d{2})(\d{2})(?!\d)"),
 ]
+# A date printed to the month only: 2018年7月 (also with the form's day left blank,
+# 2018 年 7 月  日), 2018.07, 2018-07, 2018/07. Not a figure with a unit (2018.5万元).
 _MONTH_FORMS = [
-    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d)"),
-    re.compile(r"(\d{4})\s*[-./]\s*(\d{1,2})(?![\d./-])"),
+    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*[-·.,]?\s*\d{1,2}(?!\d))"),
+    re.compile(r"(\d{4})\s*[-./]\s*(\d{1,2})(?![\d./-])(?!\s*(?:万|亿|元|%|‰|平|㎡|m))"),
 ]
 # Chinese-numeral dates as printed: the zero of the year as 〇, ○ (a circle), 零, or a
 # Latin O or digit 0 in a typeface's or an OCR's hands; 廿 (20) and 卅 (30) in the day.
-_CN_DATE = re.compile(
-    r"([〇○◯零Oo0一二三四五六七八九]{4})\s*年\s*([十一二三四五六七八九]{1,3})\s*月"
-    r"\s*([十一二三四五六七八九廿卅]{1,3})\s*日"
-)
+_CN_YEAR = r"([〇○◯零Oo0一二三四五六七八九]{4})\s*年\s*([十一二三四五六七八九]{1,3})\s*月"
+_CN_DATE = re.compile(_CN_YEAR + r"\s*([十一二三四五六七八九廿卅]{1,3})\s*日")
+# Word's Chinese date field (DATE \@ "EEEE年O月") prints a cover's month so: 二〇一八年七月.
+_CN_MONTH = re.compile(_CN_YEAR + r"(?!\s*[十一二三四五六七八九廿卅〇○◯零\d])")
 _CN_ZERO = str.maketrans({"○": "〇", "◯": "〇", "零": "〇", "O": "〇", "o": "〇", "0": "〇"})
+# A month-only date is kept at its precision, as ISO 8601 writes a calendar month: YYYY-MM.
+MONTH_ONLY = re.compile(r"\d{4}-\d{2}")
+_YEARS = range(1900, 2100)  # a four-digit figure outside these is not a year (1234.5)
 
 
 def _cn_day(text: str) -> str:
@@ -162,9 +168,26 @@ def _iso(y: int, m: int, d: int) -> str | None:
         return None
 
 
+def _month(y: int, m: int) -> str | None:
+    return f"{y:04d}-{m:02d}" if y in _YEARS and 1 <= m <= 12 else None
+
+
+def _cn_year_month(m: re.Match) -> tuple[int, int] | None:
+    year = m[1].translate(_CN_ZERO)
+    if set(year) == {"〇"}:
+        return None
+    try:
+        return int(cn2an.cn2an(year, "smart")), int(cn2an.cn2an(m[2], "smart"))
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
 def parse_date(text: str, start: int = 0, *, month_end: bool = False) -> Parsed | None:
     """ISO date from 2017年12月31日 / 2017.12.31 / 2017-12-31 / 二〇一七年十二月三十一日.
-    With ``month_end``, 2017年12月 means the month's last day (a period end)."""
+    A date printed to the month only (2018年7月, 二〇一八年七月, 2018.07) is that month,
+    ``YYYY-MM`` (ISO 8601's calendar month: the day is not made up; ``date_span`` gives
+    its first and last day); with ``month_end`` it is the month's last day (a period end:
+    截至2017年12月)."""
     text = fold(text)
     at = skip_filler(text, start)
     for form in _DATE_FORMS:
@@ -175,36 +198,61 @@ def parse_date(text: str, start: int = 0, *, month_end: bool = False) -> Parsed 
                 return Parsed(iso, m.start(), m.end())
     m = _CN_DATE.match(text, at)
     if m:
+        ym = _cn_year_month(m)
+        if ym is None:
+            return None
         try:
-            year = m[1].translate(_CN_ZERO)
-            if set(year) == {"〇"}:
-                return None
-            y = int(cn2an.cn2an(year, "smart"))
-            mo = int(cn2an.cn2an(m[2], "smart"))
             d = int(cn2an.cn2an(_cn_day(m[3]), "smart"))
         except (ValueError, KeyError, IndexError):
             return None
-        iso = _iso(y, mo, d)
+        iso = _iso(*ym, d)
         if iso:
             return Parsed(iso, m.start(), m.end())
+    month = _month_at(text, at)
+    if month is None:
+        return None
+    value, s, e = month
     if month_end:
-        for form in _MONTH_FORMS:
-            m = form.match(text, at)
-            if m and 1 <= int(m[2]) <= 12:
-                y, mo = int(m[1]), int(m[2])
-                return Parsed(_iso(y, mo, calendar.monthrange(y, mo)[1]), m.start(), m.end())
+        y, mo = int(value[:4]), int(value[5:])
+        return Parsed(_iso(y, mo, calendar.monthrange(y, mo)[1]), s, e)
+    return Parsed(value, s, e, note="只写到月")
+
+
+def _month_at(text: str, at: int) -> tuple[str, int, int] | None:
+    """A month-only date at ``at``: (YYYY-MM, start, end)."""
+    for form in _MONTH_FORMS:
+        m = form.match(text, at)
+        if m:
+            value = _month(int(m[1]), int(m[2]))
+            return (value, m.start(), m.end()) if value else None
+    m = _CN_MONTH.match(text, at)
+    if m:
+        ym = _cn_year_month(m)
+        value = _month(*ym) if ym else None
+        return (value, m.start(), m.end()) if value else None
     return None
 
 
-def find_dates(text: str) -> list[Parsed]:
-    """Every full date in a text, in order."""
+def date_span(value: str) -> tuple[date, date]:
+    """The first and last day a date value may be: one day for YYYY-MM-DD, the month's
+    first and last for a month-only YYYY-MM."""
+    if MONTH_ONLY.fullmatch(value):
+        y, m = int(value[:4]), int(value[5:])
+        return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+    day = date.fromisoformat(value)
+    return day, day
+
+
+def find_dates(text: str, *, months: bool = False) -> list[Parsed]:
+    """Every full date in a text, in order; with ``months``, month-only dates too
+    (租赁期限：2016年7月至2019年6月, a signature's 二〇一八年七月)."""
     text = fold(text)
     found: list[Parsed] = []
     pos = 0
     starts = re.compile(r"\d{4}\s*[年\-./]|\d{8}|[〇○◯零Oo0一二三四五六七八九]{4}\s*年")
     while (m := starts.search(text, pos)) is not None:
         parsed = parse_date(text, m.start())
-        if parsed:
+        if parsed and (months or not MONTH_ONLY.fullmatch(parsed.value)):
             found.append(parsed)
             pos = parsed.end
         else:

@@ -12,15 +12,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from extractors.fields import field_kinds
 from extractors.normalize import parse_area, parse_date, parse_money, parse_share
+from extractors.vocabulary import field_kinds, field_names
 from intake.db import session_scope
 from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, ReviewAction, User
 from intake.pipeline import build_report
 from intake.reports.build import review_entry
 from intake.reports.privacy import history_for
 from intake.settings import Settings
-from validators.checks import FIELD_NAMES, OPINIONS
+from validators.checks import OPINIONS
 
 
 class ReviewError(ValueError):
@@ -126,7 +126,7 @@ def correct(
             )
         )
         record(session, dossier_id, actor, "correct", comment=comment, **target)
-    label = FIELD_NAMES.get(field, field)
+    label = field_names().get(field, field)
     reason = f"更正{label}：{new}" if old is None else f"更正{label}：{old} → {new}"
     return build_report(settings, dossier_id, reason=reason, actor=actor.strip())
 

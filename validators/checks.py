@@ -1,14 +1,18 @@
 """The checks a rule pack can name: small functions in one explicit registry.
 
 Each takes the dossier's facts and the criterion's parameters and returns an Outcome.
-They never pass on missing evidence, never fail on a value that could not be read
-(missing) or was read with low confidence (review)."""
+They never pass on missing evidence (missing). A ``fail`` is given only on a value read
+plainly (see ``doubt``: confidently, from a material of known type, not inferred) that
+no reading of equal standing contradicts; otherwise the check says ``review`` and its
+``reason`` names the doubtful value and why. A fail's message shows the deciding values
+as read (``show_value``)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from itertools import pairwise
@@ -16,20 +20,14 @@ from itertools import pairwise
 from extractors import credit_code
 from extractors.classify import OTHER, Material, material_at
 from extractors.fields import FieldValue, branch_of, field_kinds, is_branch
+from extractors.normalize import MONTH_ONLY, date_span
 from extractors.text import misread_limit
+from extractors.vocabulary import field_names, material_names
 from validators import region
 from validators.engine import LOW_CONFIDENCE, Facts, Outcome, Status
 
-MATERIAL_NAMES = {
-    "application_report": "示范平台申请报告",
-    "recommendation_form": "推荐表",
-    "business_licence": "营业执照副本或法人证书（复印件）",
-    "audit_report": "上一年度审计报告或服务收支专项审计报告",
-    "service_evidence": "开展服务的证明材料（通知、照片、总结等）",
-    "premises_proof": "经营服务场所证明（房产证、租赁合同、入驻协议或无偿使用证明）",
-    "qualification": "从业资格（资质）、网站备案、许可证等证明",
-    "authenticity_declaration": "申报材料真实性声明（加盖公章）",
-}
+# How material types are named to people (messages, reports, pages): the vocabulary's.
+MATERIAL_NAMES = material_names()
 
 
 OPINIONS = {"unqualified": "标准无保留意见", "qualified": "保留意见", "adverse": "否定意见",
@@ -73,7 +71,10 @@ def _figure(number: Decimal, places: int, keep: int) -> str:
 
 
 def _shown(v: FieldValue, unit: str | None = None) -> str:
-    """A field's value shown by its kind (share, money, area, count)."""
+    """A field's value shown by its kind (share, money, area, count; a month-only date as
+    the month it is, 2018年7月)."""
+    if isinstance(v.value, str) and MONTH_ONLY.fullmatch(v.value):
+        return f"{int(v.value[:4])}年{int(v.value[5:])}月"
     return show_value(v.value, field_kinds().get(v.field), unit)
 
 
@@ -88,47 +89,160 @@ def _with_unit(v: FieldValue) -> str:
     return show_value(v.value, kind, unit)
 
 
-def _pick(facts: Facts, field: str, prefer: list[str] | None):
-    """The value a threshold is judged on: from the first preferred material that has one."""
+# --------------------------------------------------------------------------- certainty
+
+# The origin of a value a reviewer corrected or added: it stands above the readings of its
+# material, and its note (who corrected it, and why) is no doubt.
+REVIEWER = "reviewer"
+# Notes that say how a plainly read value was converted (a statement's 万元 into 元), not
+# that it was guessed: such a value still decides.
+_CONVERSION_NOTES = ("已换算为元",)
+
+
+def doubt(v: FieldValue) -> str | None:
+    """Why a reading cannot decide a fail, in words for the reviewer; None when it can: it
+    was read with confidence at or above the threshold, on a page of a known material (where
+    such a value is labelled, not a page no material claims), and read rather than inferred
+    (a value mended or guessed carries a note saying how)."""
+    if v.origin == REVIEWER:
+        return None  # a person read it on the original (intake.reports.build)
+    if v.confidence < LOW_CONFIDENCE:
+        return f"识别置信度低（{show_value(v.confidence, 'confidence')}）"
+    if v.material in (None, OTHER):
+        return "取自未能确定材料类型的页面，不是该项的填报位置"
+    if v.note and not any(n in v.note for n in _CONVERSION_NOTES):
+        return f"系推断所得（{v.note}）"
+    return None
+
+
+def _named(v: FieldValue) -> str:
+    """A reading named for a message: field, value with its unit (money from an audit
+    report in 元 to the fen, as statements print it), and where it was read."""
+    audited = v.material == "audit_report" and field_kinds().get(v.field) == "money"
+    shown = _shown(v, "元") if audited else _with_unit(v)
+    return f"{FIELD_NAMES.get(v.field, v.field)}{shown}（{where(v)}）"
+
+
+@dataclass
+class _Reading:
+    """One way the rule can be judged: the values it takes (one, or a value and its
+    reference), and whether they meet the rule (None: it depends on what the values do not
+    say, such as the day of a month-only date)."""
+
+    refs: list[str]
+    values: list[FieldValue]
+    ok: bool | None
+    why: str | None = None  # a doubt of the reading as a whole (a date that is no date)
+
+    @property
+    def doubt(self) -> str | None:
+        if self.why:
+            return self.why
+        for v in self.values:
+            if (why := doubt(v)) is not None:
+                return f"{_named(v)}{why}"
+        return None
+
+
+def _judge(readings: list[_Reading], unknown: str = "") -> tuple[Status, list[_Reading], str]:
+    """The verdict of readings of equal standing, the readings it rests on, and for a
+    review the reason. A fail needs a plain reading that breaches the rule and no plain
+    reading that meets it; a pass, the other way round. Readings that disagree, that hang
+    on an unknown (``unknown`` says which), or that are all doubtful are a person's call."""
+    plain = [r for r in readings if r.doubt is None]
+    breach = [r for r in plain if r.ok is False]
+    meet = [r for r in plain if r.ok is True]
+    if breach and meet:
+        return Status.REVIEW, [breach[0], meet[0]], _disagree(meet[0], breach[0])
+    if breach:
+        return Status.FAIL, breach, ""
+    if meet:
+        return Status.PASS, meet, ""
+    if plain:
+        return Status.REVIEW, plain, unknown
+    reasons = list(dict.fromkeys(r.doubt for r in readings))
+    return Status.REVIEW, readings, "；".join(reasons[:3])
+
+
+def _disagree(meet: _Reading, breach: _Reading) -> str:
+    """Two plain readings of equal standing that say different things."""
+    differ = [
+        (a, b) for a, b in zip(meet.values, breach.values, strict=True) if a.value != b.value
+    ] or list(zip(meet.values, breach.values, strict=True))
+    a, b = differ[0]
+    return (
+        f"{FIELD_NAMES.get(a.field, a.field)}各处读取不一致：{_with_unit(a)}（{where(a)}）"
+        f"与{_with_unit(b)}（{where(b)}），据前者符合要求、据后者不符合，无法确定以哪个为准"
+    )
+
+
+def _tier(
+    facts: Facts, field: str, prefer: list[str] | None = None, materials: list[str] | None = None
+) -> list[tuple[str, FieldValue]]:
+    """The readings a rule is judged on, all of one standing: those of the first preferred
+    material that has any (an audited figure before a declared one), else all (of
+    ``materials``); and of those, a reviewer's correction alone where there is one."""
+    found: list[tuple[str, FieldValue]] = []
     for kind in prefer or []:
         found = facts.values(field, [kind])
         if found:
-            return found[0]
-    found = facts.values(field)
-    return found[0] if found else None
+            break
+    found = found or facts.values(field, materials)
+    return [p for p in found if p[1].origin == REVIEWER] or found
+
+
+def _above(
+    facts: Facts, field: str, prefer: list[str] | None, meets
+) -> tuple[Status, list[_Reading], str] | None:
+    found = _tier(facts, field, prefer)
+    if not found:
+        return None
+    return _judge([_Reading([r], [v], bool(meets(v.value))) for r, v in found])
 
 
 def at_least(
     facts: Facts, field: str, min: float, prefer: list[str] | None = None, unit: str = ""
 ) -> Outcome:
-    picked = _pick(facts, field, prefer)
-    if picked is None:
+    judged = _above(facts, field, prefer, lambda x: x >= min)
+    if judged is None:
         return Outcome(Status.MISSING)
-    ref, v = picked
-    ctx = {"value": _shown(v), "where": where(v)}
-    if v.confidence < LOW_CONFIDENCE:
-        return Outcome(Status.REVIEW, [ref], ctx)
-    return Outcome(Status.PASS if v.value >= min else Status.FAIL, [ref], ctx)
+    status, decisive, reason = judged
+    v = decisive[0].values[0]  # the breaching one where two disagree
+    ctx = {"value": _shown(v), "where": where(v), "reason": reason}
+    return Outcome(status, [r for d in decisive for r in d.refs], ctx)
 
 
 def any_of(facts: Facts, conditions: list[dict]) -> Outcome:
-    seen = [met for cond in conditions if (met := _condition_met(facts, cond)) is not None]
-    if not seen:
+    """At least one condition met plainly; a fail only when every condition is stated
+    and each is plainly not met."""
+    judged = [
+        j
+        for cond in conditions
+        if (j := _above(facts, cond["field"], cond.get("prefer"), _meets(cond))) is not None
+    ]
+    if not judged:
         return Outcome(Status.MISSING)
-    refs = [r for r, _, _ in seen]
+    shown = [r.values[0] for _, decisive, _ in judged for r in decisive[:1]]
+    refs = [ref for _, decisive, _ in judged for r in decisive for ref in r.refs]
     ctx = {
-        "value": "；".join(
-            f"{FIELD_NAMES.get(v.field, v.field)}{_with_unit(v)}" for _, v, _ in seen
-        ),
-        "where": "；".join(where(v) for _, v, _ in seen),
+        "value": "；".join(f"{FIELD_NAMES.get(v.field, v.field)}{_with_unit(v)}" for v in shown),
+        "where": "；".join(where(v) for v in shown),
+        "reason": "；".join(reason for status, _, reason in judged if status == Status.REVIEW),
     }
-    if any(ok and v.confidence >= LOW_CONFIDENCE for _, v, ok in seen):
+    statuses = {status for status, _, _ in judged}
+    if Status.PASS in statuses:
         return Outcome(Status.PASS, refs, ctx)
-    if any(v.confidence < LOW_CONFIDENCE for _, v, _ in seen):
+    if Status.REVIEW in statuses:
         return Outcome(Status.REVIEW, refs, ctx)
-    if len(seen) < len(conditions):
+    if len(judged) < len(conditions):
         return Outcome(Status.MISSING, refs, ctx)
     return Outcome(Status.FAIL, refs, ctx)
+
+
+def _meets(cond: dict):
+    if "above" in cond:
+        return lambda x: x > cond["above"]
+    return lambda x: x >= cond["min"]
 
 
 def material_where(material: Material) -> str:
@@ -165,8 +279,32 @@ def materials_present(
         ),
     }
     if missing:
-        return Outcome(Status.FAIL, evidence, ctx)
+        # A page whose type is unknown or a close call may be the missing material (a
+        # 承诺函 no cue names): its absence is then not certain.
+        unsure = [
+            m
+            for m in facts.materials
+            if (m.type == OTHER and not m.explicit)
+            or (m.type != OTHER and m.confidence < LOW_CONFIDENCE)
+        ]
+        if not unsure:
+            return Outcome(Status.FAIL, evidence, ctx)
+        ctx["reason"] = (
+            f"未找到{'、'.join(MATERIAL_NAMES.get(t, t) for t in missing)}；"
+            "但以下页面的类型未能确定，可能就是所缺材料："
+            + "、".join(
+                material_where(m)
+                + (
+                    "（类型不明）"
+                    if m.type == OTHER
+                    else f"（判断为{MATERIAL_NAMES.get(m.type, m.type)}，把握不大）"
+                )
+                for m in unsure
+            )
+        )
+        return Outcome(Status.REVIEW, evidence, ctx)
     if doubtful:
+        ctx["reason"] = "以下材料已找到，但类型把握不大：" + ctx["doubtful"]
         return Outcome(Status.REVIEW, evidence, ctx)
     return Outcome(Status.PASS, evidence, ctx)
 
@@ -212,10 +350,30 @@ def credit_codes_valid(facts: Facts, field: str) -> Outcome:
             {"value": "、".join(sorted({v.value for _, v in found}))},
         )
     # The surest reading decides: a code that fails its check as printed in a document's
-    # text layer is certain, the same code doubted on a scan does not make it less so.
-    v = max((v for _, v in bad), key=lambda v: v.confidence)
-    status = Status.REVIEW if v.confidence < LOW_CONFIDENCE else Status.FAIL
-    return Outcome(status, [r for r, _ in bad], {"value": v.value, "where": where(v)})
+    # text layer is certain, the same code doubted on a scan does not make it less so. A
+    # valid code read plainly at the same place (same file and page) and a character or two
+    # from it is another reading of what is printed there, of equal standing: the bad one
+    # may be the misread.
+    valid = [v for _, v in found if credit_code.is_valid(v.value) and doubt(v) is None]
+
+    def reread(v: FieldValue) -> str | None:
+        for w in valid:
+            if (w.file, w.page) == (v.file, v.page) and _differ_by(v.value, w.value) <= 2:
+                return f"{_named(v)}与同页另一读取结果“{w.value}”不一致，可能是识别误差"
+        return None
+
+    readings = [_Reading([r], [v], False, reread(v)) for r, v in bad]
+    status, decisive, reason = _judge(readings)
+    v = max((r.values[0] for r in decisive), key=lambda v: v.confidence)
+    refs = [r for d in decisive for r in d.refs]
+    return Outcome(status, refs, {"value": v.value, "where": where(v), "reason": reason})
+
+
+def _differ_by(a: str, b: str) -> int:
+    """Characters in which two codes of one length differ (more than any if not)."""
+    if len(a) != len(b):
+        return max(len(a), len(b))
+    return sum(x != y for x, y in zip(a.upper(), b.upper(), strict=True))
 
 
 _SUFFIXES = (("有限责任公司", "有限公司"), ("股份有限公司", "股份公司"))
@@ -286,12 +444,36 @@ def consistent(
             Status.PASS, refs, {"value": order[0][1].value, "note": "；".join(sorted(set(notes)))}
         )
     shown = "；".join(f"{vals[0][1].value}（{where(vals[0][1])}）" for vals in groups)
-    # Only the largest group is trusted; if every dissenting value was OCR'd or read with
-    # low confidence it may be a misread, and a person decides.
+    # The largest group is the value; a fail needs it read plainly somewhere, and a
+    # dissenting value read plainly, not on a scan (a misread), and not contradicted by a
+    # plain reading of the same field in the same material that agrees with the rest.
     majority = max(groups, key=len)
     dissent = [v for vals in groups if vals is not majority for _, v in vals]
-    unsure = all(v.origin == "ocr" or v.confidence < LOW_CONFIDENCE for v in dissent)
-    reason = "不一致的读取结果来自扫描件识别或可信度低，可能是识别误差。" if unsure else ""
+    agreeing = {(v.file, v.material, v.field) for _, v in majority if doubt(v) is None}
+
+    def unsure_of(v: FieldValue) -> str | None:
+        if (why := doubt(v)) is not None:
+            return why
+        if v.origin == "ocr":
+            return "识别自扫描件或照片，可能是识别误差"
+        if (v.file, v.material, v.field) in agreeing:
+            return "同一材料中另有与其他材料一致的读取结果"
+        return None
+
+    unsure = not any(unsure_of(v) is None for v in dissent)
+    if not any(doubt(v) is None for _, v in majority):
+        reason = "各材料中的读取结果均不够可靠：" + "；".join(
+            f"“{v.value}”（{where(v)}）：{doubt(v)}" for _, v in majority[:3]
+        )
+        unsure = True
+    elif unsure:
+        reason = "不一致的读取结果不能确定：" + "；".join(
+            f"“{v.value}”（{where(v)}）：{unsure_of(v)}" for v in dissent[:3]
+        )
+    else:
+        reason = ""
+    if reason:
+        reason += "。"
     if normalize == "name":
         branches = _branches(groups)
         if len({id(b) for b, _ in branches}) == len(groups) - 1:  # only branches differ
@@ -346,16 +528,22 @@ def _how_read(v: FieldValue) -> str:
 def declared_matches(
     facts: Facts, field: str, declared: str, evidence: list[str], tolerance: float
 ) -> Outcome:
-    ours = facts.values(field, [declared])
-    theirs = facts.values(field, evidence)
+    ours = _tier(facts, field, materials=[declared])
+    theirs = _tier(facts, field, materials=evidence)
     if not ours or not theirs:
         return Outcome(Status.MISSING, [r for r, _ in ours + theirs])
-    (r1, d), (r2, e) = ours[0], theirs[0]
-    ctx = {"value": f"申报{_with_unit(d)}（{where(d)}），证明材料{_with_unit(e)}（{where(e)}）"}
-    ok = abs(d.value - e.value) <= tolerance * max(abs(e.value), 1e-9)
-    if not ok and min(d.confidence, e.confidence) < LOW_CONFIDENCE:
-        return Outcome(Status.REVIEW, [r1, r2], ctx)
-    return Outcome(Status.PASS if ok else Status.FAIL, [r1, r2], ctx)
+    readings = [
+        _Reading([r1, r2], [d, e], abs(d.value - e.value) <= tolerance * max(abs(e.value), 1e-9))
+        for r1, d in ours
+        for r2, e in theirs
+    ]
+    status, decisive, reason = _judge(readings)
+    d, e = decisive[0].values
+    ctx = {
+        "value": f"申报{_with_unit(d)}（{where(d)}），证明材料{_with_unit(e)}（{where(e)}）",
+        "reason": reason,
+    }
+    return Outcome(status, decisive[0].refs, ctx)
 
 
 def address_in(
@@ -410,7 +598,7 @@ def _placed(address: str, city: str | None, province: str | None):
 def _read_plainly(v: FieldValue) -> bool:
     """Read after its label at or above the confidence threshold: not a doubtful scan, nor a
     value inferred from another material's reading (which carries a note saying so)."""
-    return v.confidence >= LOW_CONFIDENCE and v.note is None and v.material is not None
+    return doubt(v) is None
 
 
 def _doubt(v: FieldValue, inside: bool | None, place: region.Place, wanted: str) -> str:
@@ -418,56 +606,140 @@ def _doubt(v: FieldValue, inside: bool | None, place: region.Place, wanted: str)
     if inside is None:
         return f"注册地址“{v.value}”无法判断是否在{wanted}：{place.reason}"
     side = f"在{wanted}" if inside else f"不在{wanted}"
-    if v.confidence < LOW_CONFIDENCE:
-        because = f"识别置信度低（{show_value(v.confidence, 'confidence')}）"
-    else:
-        because = f"该值系推断所得（{v.note}）" if v.note else "来源材料不明"
-    return f"注册地址“{v.value}”看来{side}，但{because}，请核对原件"
+    because = doubt(v) or "来源材料不明"
+    return f"注册地址“{v.value}”（{where(v)}）看来{side}，但{because}"
 
 
-def _first(facts: Facts, field: str):
-    found = facts.values(field)
-    return found[0] if found else None
+# --------------------------------------------------------------------------- dates
 
 
-def years_before(facts: Facts, field: str, reference: str, years: int) -> Outcome:
-    a, b = _first(facts, field), _first(facts, reference)
-    if a is None or b is None:
-        return Outcome(Status.MISSING, [p[0] for p in (a, b) if p])
-    start, ref = date.fromisoformat(a[1].value), date.fromisoformat(b[1].value)
+def _dated(
+    facts: Facts, field: str, reference: str, meets, what: str, prefer: list[str] | None = None
+) -> tuple[Status, list[_Reading], str] | None:
+    """Judge a rule on two dates, each of which may be known to the month only: ``meets``
+    takes the two (first, last) spans and says True or False when every day in them
+    gives that answer, None when the answer depends on the day (``what`` names the rule
+    for the reason). ``field`` is read from the first ``prefer`` material that has it."""
+    xs, ys = _tier(facts, field, prefer), _tier(facts, reference)
+    if not xs or not ys:
+        return None
+    readings = []
+    for rx, x in xs:
+        for ry, y in ys:
+            try:
+                ok, why = meets(date_span(x.value), date_span(y.value)), None
+            except (TypeError, ValueError):
+                bad = next(v for v in (x, y) if not _is_date(v.value))
+                ok, why = None, f"{_named(bad)}不是有效日期"
+            readings.append(_Reading([rx, ry], [x, y], ok, why))
+    months = [
+        v for r in readings if r.ok is None for v in r.values if MONTH_ONLY.fullmatch(v.value)
+    ]
+    unknown = "；".join(
+        dict.fromkeys(
+            f"{FIELD_NAMES.get(v.field, v.field)}只写到月（{_shown(v)}，{where(v)}），"
+            f"{what}取决于具体是哪一天"
+            for v in months
+        )
+    )
+    return _judge(readings, unknown)
+
+
+def _is_date(value) -> bool:
     try:
-        anniversary = start.replace(year=start.year + years)
+        date_span(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _date_context(decisive: list[_Reading], reason: str, **extra) -> dict:
+    a, b = decisive[0].values
+    return {
+        "value": _shown(a),
+        "where": where(a),
+        "reference": _shown(b),
+        "reason": reason,
+        **extra,
+    }
+
+
+def _plus_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
     except ValueError:  # 29 February
-        anniversary = start.replace(year=start.year + years, day=28)
-    ctx = {"value": a[1].value, "where": where(a[1]), "reference": b[1].value, "years": years}
-    return Outcome(Status.PASS if anniversary <= ref else Status.FAIL, [a[0], b[0]], ctx)
+        return day.replace(year=day.year + years, day=28)
+
+
+def years_before(
+    facts: Facts, field: str, reference: str, years: int, prefer: list[str] | None = None
+) -> Outcome:
+    """``field`` at least ``years`` before ``reference`` (成立满两年), judged on the
+    readings of the first ``prefer`` material that has one (the licence before the
+    application's own statement)."""
+
+    def meets(start: tuple[date, date], ref: tuple[date, date]) -> bool | None:
+        if _plus_years(start[1], years) <= ref[0]:
+            return True
+        if _plus_years(start[0], years) > ref[1]:
+            return False
+        return None
+
+    judged = _dated(facts, field, reference, meets, f"是否已满{years}年", prefer)
+    if judged is None:
+        return _missing(facts, field, reference)
+    status, decisive, reason = judged
+    ctx = _date_context(decisive, reason, years=years)
+    return Outcome(status, decisive[0].refs, ctx)
 
 
 def previous_year_end(facts: Facts, field: str, reference: str) -> Outcome:
-    a, b = _first(facts, field), _first(facts, reference)
-    if a is None or b is None:
-        return Outcome(Status.MISSING, [p[0] for p in (a, b) if p])
-    end, ref = date.fromisoformat(a[1].value), date.fromisoformat(b[1].value)
-    ctx = {"value": a[1].value, "reference": b[1].value}
-    ok = end == date(ref.year - 1, 12, 31)
-    return Outcome(Status.PASS if ok else Status.FAIL, [a[0], b[0]], ctx)
+    def meets(end: tuple[date, date], ref: tuple[date, date]) -> bool | None:
+        wanted = {date(ref[0].year - 1, 12, 31), date(ref[1].year - 1, 12, 31)}
+        if len(wanted) == 1 and end[0] == end[1] in wanted:
+            return True
+        if not any(end[0] <= w <= end[1] for w in wanted):
+            return False
+        return None
+
+    judged = _dated(facts, field, reference, meets, "是否为上一年度审计")
+    if judged is None:
+        return _missing(facts, field, reference)
+    status, decisive, reason = judged
+    return Outcome(status, decisive[0].refs, _date_context(decisive, reason))
 
 
 def lease_valid(facts: Facts, field: str, reference: str) -> Outcome:
-    a, b = _first(facts, field), _first(facts, reference)
     owned = [
         m
         for m in facts.materials
         if m.type == "premises_proof"
         and any("不动产权" in c or "房屋所有权" in c or "房产证" in c for c in m.cues)
     ]
-    if a is None and owned:
+    if not facts.values(field) and owned:
         return Outcome(Status.PASS, [], {"value": "自有房产"})
-    if a is None or b is None:
-        return Outcome(Status.MISSING, [p[0] for p in (a, b) if p])
-    ctx = {"value": a[1].value, "reference": b[1].value}
-    ok = date.fromisoformat(a[1].value) >= date.fromisoformat(b[1].value)
-    return Outcome(Status.PASS if ok else Status.FAIL, [a[0], b[0]], ctx)
+
+    def meets(end: tuple[date, date], ref: tuple[date, date]) -> bool | None:
+        if end[0] >= ref[1]:
+            return True
+        if end[1] < ref[0]:
+            return False
+        return None
+
+    judged = _dated(facts, field, reference, meets, "申报时租赁是否仍有效")
+    if judged is None:
+        return _missing(facts, field, reference)
+    status, decisive, reason = judged
+    return Outcome(status, decisive[0].refs, _date_context(decisive, reason))
+
+
+def _missing(facts: Facts, *fields: str) -> Outcome:
+    return Outcome(Status.MISSING, [r for f in fields for r, _ in facts.values(f)[:1]])
+
+
+def _first(facts: Facts, field: str):
+    found = facts.values(field)
+    return found[0] if found else None
 
 
 def audit_opinion(facts: Facts, field: str) -> Outcome:
@@ -488,41 +760,14 @@ def needs_review(facts: Facts, material: str) -> Outcome:
     return Outcome(Status.REVIEW, [], {"where": "；".join(pages)})
 
 
-# How fields are named to people (messages, reports, pages): one table.
-FIELD_NAMES = {
-    "applicant.name": "单位名称",
-    "applicant.credit_code": "统一社会信用代码",
-    "applicant.address": "注册地址",
-    "applicant.legal_representative": "法定代表人",
-    "applicant.established": "成立日期",
-    "finance.total_assets": "资产总额",
-    "finance.revenue": "营业收入",
-    "finance.service_revenue": "服务收入",
-    "finance.liabilities_and_equity": "负债和所有者权益总计",
-    "audit.period_end": "审计期末",
-    "audit.firm": "会计师事务所",
-    "audit.opinion": "审计意见",
-    "audit.report_number": "审计报告文号",
-    "premises.area_m2": "服务面积（平方米）",
-    "premises.address": "场所地址",
-    "premises.holder": "承租方/权利人",
-    "premises.lease_end": "租赁到期日",
-    "service.smes_served": "年服务本市中小企业数量",
-    "service.smes_served_by_year": "分年度服务企业数量",
-    "service.sme_revenue": "服务本市中小企业营业收入",
-    "service.satisfaction": "用户满意度",
-    "service.public_interest_share": "公益性服务占比",
-    "service.agencies_aggregated": "集聚服务机构数量",
-    "service.activities": "年开展服务活动次数",
-    "staff.service_staff": "服务人员数",
-    "staff.qualified_share": "专业人员占比",
-    "application.date": "申报日期",
-    "function.info.offline_firms": "线下年服务企业数量",
-    "function.training.person_times": "年培训人次",
-    "function.finance.activities": "年投融资对接等活动次数",
-    "function.finance.amount": "帮助中小企业融资总额",
-    "function.finance.guarantees": "年新增担保额",
-}
+# How fields are named to people (messages, reports, pages): the vocabulary's.
+FIELD_NAMES = field_names()
+
+
+def _pick(facts: Facts, field: str, prefer: list[str] | None):
+    """The first reading of the standing a threshold is judged on (see ``_tier``)."""
+    found = _tier(facts, field, prefer)
+    return found[0] if found else None
 
 
 def _condition_met(facts: Facts, cond: dict) -> tuple[str, FieldValue, bool] | None:
@@ -570,19 +815,35 @@ def functions(facts: Facts, functions: list[dict]) -> Outcome:
 def grows(facts: Facts, field: str, years: int = 2) -> Outcome:
     """近两年服务企业数量稳定增长: the yearly figures the application gives rise each year."""
     found = facts.values(field)
-    by_year: dict[int, tuple[str, FieldValue]] = {}
+    by_year: dict[int, list[tuple[str, FieldValue]]] = {}
     for ref, v in found:
         if isinstance(v.value, dict):
             for year, count in v.value.items():
-                by_year.setdefault(int(year), (ref, FieldValue(**{**v.__dict__, "value": count})))
+                by_year.setdefault(int(year), []).append(
+                    (ref, FieldValue(**{**v.__dict__, "value": count}))
+                )
     if len(by_year) < years:
         return Outcome(Status.MISSING, [r for r, _ in found])
     recent = sorted(by_year)[-years:]
-    counts = [by_year[y][1].value for y in recent]
+    chosen = [
+        next(((r, v) for r, v in by_year[y] if doubt(v) is None), by_year[y][0]) for y in recent
+    ]
+    counts = [v.value for _, v in chosen]
     ctx = {"value": "、".join(f"{y}年{c}家" for y, c in zip(recent, counts, strict=True))}
-    refs = sorted({by_year[y][0] for y in recent})
-    if any(by_year[y][1].confidence < LOW_CONFIDENCE for y in recent):
-        return Outcome(Status.REVIEW, refs, ctx)
+    refs = sorted({r for y in recent for r, _ in by_year[y]})
+    reasons = []
+    for y, (_, v) in zip(recent, chosen, strict=True):
+        if (why := doubt(v)) is not None:
+            reasons.append(f"{y}年服务企业数量{v.value}家（{where(v)}）{why}")
+            continue
+        others = sorted({w.value for _, w in by_year[y] if doubt(w) is None} - {v.value})
+        if others:
+            reasons.append(
+                f"{y}年服务企业数量各处读取不一致：{v.value}家（{where(v)}）与"
+                + "、".join(f"{c}家" for c in others)
+            )
+    if reasons:
+        return Outcome(Status.REVIEW, refs, {**ctx, "reason": "；".join(reasons)})
     rising = all(b > a for a, b in pairwise(counts))
     return Outcome(Status.PASS if rising else Status.FAIL, refs, ctx)
 
@@ -627,15 +888,38 @@ def balances(facts: Facts, left: str, right: str, tolerance: float = 0.01) -> Ou
                 pairs.append((ref_l, a, ref_r, b))
     if not pairs:
         return Outcome(Status.MISSING)
-    ref_l, a, ref_r, b = min(pairs, key=lambda p: abs(p[3].page - p[1].page))
+    nearest = min(abs(p[3].page - p[1].page) for p in pairs)
+    ref_l, a, ref_r, b = next(p for p in pairs if abs(p[3].page - p[1].page) == nearest)
     ctx = {
         "value": f"资产总计{_shown(a, '元')}，负债和所有者权益总计{_shown(b, '元')}",
         "where": where(a),
     }
     if abs(a.value - b.value) <= tolerance:
         return Outcome(Status.PASS, [ref_l, ref_r], ctx)
-    unsure = "ocr" in (a.origin, b.origin) or min(a.confidence, b.confidence) < LOW_CONFIDENCE
-    return Outcome(Status.REVIEW if unsure else Status.FAIL, [ref_l, ref_r], ctx)
+    # The two totals of one statement; other readings as near (the same rows read twice)
+    # are of equal standing: one that balances means a misread, not a doctored page.
+    reasons = [f"{_named(v)}{why}" for v in (a, b) if (why := doubt(v) or _scanned(v)) is not None]
+    balanced = [
+        (x, y)
+        for _, x, _, y in pairs
+        if abs(y.page - x.page) == nearest
+        and abs(x.value - y.value) <= tolerance
+        and doubt(x) is None
+        and doubt(y) is None
+    ]
+    if balanced:
+        x, y = balanced[0]
+        reasons.append(
+            f"同一报表另一组读取结果相符（资产总计{_shown(x, '元')}，{where(x)}；"
+            f"负债和所有者权益总计{_shown(y, '元')}，{where(y)}）"
+        )
+    if reasons:
+        return Outcome(Status.REVIEW, [ref_l, ref_r], {**ctx, "reason": "；".join(reasons)})
+    return Outcome(Status.FAIL, [ref_l, ref_r], ctx)
+
+
+def _scanned(v: FieldValue) -> str | None:
+    return "识别自扫描件，可能有识别误差" if v.origin == "ocr" else None
 
 
 def sealed(facts: Facts, materials: list[str]) -> Outcome:

@@ -15,6 +15,8 @@ from validators.packs import RulePack
 
 log = logging.getLogger(__name__)
 
+# A reading below this confidence never decides a fail (validators.checks.doubt says why
+# a reading cannot decide: this, an unclaimed page, or a value inferred rather than read).
 LOW_CONFIDENCE = 0.6
 
 
@@ -82,7 +84,9 @@ def evaluate(pack: RulePack, facts: Facts) -> list[Finding]:
             outcome = check(facts, **criterion.params)
         except Exception:
             log.exception("check %s failed on criterion %s", criterion.check, criterion.id)
-            outcome = Outcome(Status.REVIEW, context={"value": "（自动检查出错）"})
+            outcome = Outcome(
+                Status.REVIEW, context={"value": "（自动检查出错）", "reason": "自动检查出错"}
+            )
         template = criterion.messages.get(str(outcome.status)) or _DEFAULT[outcome.status]
         findings.append(
             Finding(
@@ -100,7 +104,7 @@ _DEFAULT = {
     Status.PASS: "符合要求。",
     Status.FAIL: "不符合要求：{value}。",
     Status.MISSING: "缺少判断所需的材料或数据。",
-    Status.REVIEW: "读取到的数据可信度不足或需人工判断（{where}），请评审人员核对：{value}。",
+    Status.REVIEW: "无法自动确定是否符合要求：{reason}。请评审人员核对原件。",
 }
 
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from extractors.fields import field_kinds
-from validators.checks import FIELD_NAMES, MATERIAL_NAMES, OPINIONS, show_value
+from extractors import vocabulary
+from extractors.vocabulary import field_kinds, field_names, kind_names, material_names
+from validators.checks import OPINIONS, show_value
 
 STATUS_NAMES = {"pass": "符合", "fail": "不符合", "missing": "缺失", "review": "待人工审核"}
 FILE_STATES = {"queued": "排队中", "processing": "处理中", "done": "已完成", "failed": "失败"}
-KIND_NAMES = {"lease": "租赁合同", "property_certificate": "房产证/不动产权证书"}
 CHECKLIST = (
     "application_report",
     "business_licence",
@@ -31,13 +31,15 @@ CHECKLIST = (
 )
 
 
+# Names of materials (the classifier's "other" too), their sub-kinds and fields: the
+# vocabulary's.
 NAMES = {
     "STATUS_NAMES": STATUS_NAMES,
     "FILE_STATES": FILE_STATES,
-    "KIND_NAMES": KIND_NAMES,
-    "FIELD_LABELS": FIELD_NAMES,  # the templates' name for it
+    "KIND_NAMES": kind_names(),
+    "FIELD_LABELS": field_names(),  # the templates' name for it
     "OPINIONS": OPINIONS,
-    "MATERIAL_NAMES": {**MATERIAL_NAMES, "other": "其他/未识别"},
+    "MATERIAL_NAMES": material_names(contract_only=False),
 }
 
 
@@ -92,7 +94,7 @@ def checklist(report: dict[str, Any]) -> list[dict[str, str]]:
     rows = []
     for kind in CHECKLIST:
         spots = [_pages(m) for m in report.get("materials", []) if m["type"] == kind]
-        rows.append({"label": MATERIAL_NAMES.get(kind, kind), "where": "；".join(spots)})
+        rows.append({"label": material_names().get(kind, kind), "where": "；".join(spots)})
     return rows
 
 
@@ -117,13 +119,16 @@ def evidence_of(
         v = values[int(index)]
         value = OPINIONS.get(v["value"], v["value"]) if name == "audit.opinion" else v["value"]
         kind = field_kinds().get(name)
+        unit = vocabulary.field(name).unit if kind else None
         # As the findings' messages show them: cut, never rounded across a threshold.
         if isinstance(value, float) and kind == "money":
-            value = show_value(value, kind) + " 元"
+            value = f"{show_value(value, kind)} {unit}"
         elif isinstance(value, float) and kind == "share":
             value = show_value(value, kind)
         elif isinstance(value, int | float) and kind == "area":
-            value = show_value(value, kind) + " 平方米"
+            value = f"{show_value(value, kind)} {unit}"
+        elif v.get("precision") == "month":
+            value = f"{int(value[:4])}年{int(value[5:7])}月"
         shown.append(
             {
                 **v,
@@ -131,7 +136,7 @@ def evidence_of(
                 "field": name,
                 "kind": kind,
                 "raw": v["value"],
-                "label": FIELD_NAMES.get(name, name),
+                "label": field_names().get(name, name),
                 "value": value,
                 "crop": (crops or {}).get(ref),
             }

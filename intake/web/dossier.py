@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from extractors.vocabulary import field_names
 from intake import access, reviews
 from intake.access import CREATE_ROLES, Action
 from intake.api.deps import SessionDep, SettingsDep
@@ -28,7 +29,6 @@ from intake.web.pages import (
     reviewable,
     visible_dossier,
 )
-from validators.checks import FIELD_NAMES
 from validators.packs import UnknownRulePackError, available_packs, load_pack
 
 router = APIRouter(include_in_schema=False)
@@ -140,7 +140,7 @@ def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -
         "can_upload": access.may(user, dossier, Action.UPLOAD),
         "can_review": access.may(user, dossier, Action.REVIEW) and state == "done",
         "can_assign": access.may(user, dossier, Action.ASSIGN),
-        "field_labels": FIELD_NAMES,
+        "field_labels": field_names(),
     }
 
 
@@ -206,7 +206,7 @@ async def correct_page(
             _typed(old),
         )
 
-    label = FIELD_NAMES.get(field, field)
+    label = field_names().get(field, field)
     return await _review(back, run, lambda r: f"已更正{label}，报告已重新生成：{_title(r)}")
 
 

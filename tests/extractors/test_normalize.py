@@ -72,7 +72,13 @@ def test_impossible_or_partial_dates_are_refused(text):
 def test_a_month_is_its_last_day_when_a_period_end_is_wanted():
     assert parse_date("2017年12月", month_end=True).value == "2017-12-31"
     assert parse_date("2016.02", month_end=True).value == "2016-02-29"
-    assert parse_date("2017年12月") is None
+    # otherwise it is the month, at its precision (tests/extractors/test_variants_dates.py)
+    assert parse_date("2017年12月").value == "2017-12"
+
+
+def test_full_dates_only_unless_months_are_asked_for():
+    assert find_dates("截至2017年12月，") == []
+    assert [p.value for p in find_dates("截至2017年12月，", months=True)] == ["2017-12"]
 
 
 def test_every_date_in_a_sentence():
