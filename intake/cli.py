@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -78,8 +79,13 @@ def check(
         with session_scope(settings.db_url) as session:
             dossier = create_dossier(session, rule_pack or settings.default_rule_pack, label)
             rows = []
+            # One archive given alone is the dossier folder zipped: its files keep the
+            # names they have inside it.
+            alone = len(inputs) == 1 and len(paths) == 1 and paths[0].is_file()
             for file_name, path in inputs:
-                rows.extend(add_path(session, store, settings, dossier, file_name, path))
+                rows.extend(
+                    add_path(session, store, settings, dossier, file_name, path, is_dossier=alone)
+                )
             dossier_id = dossier.id
             jobs = [(r.id, r.name) for r in rows]
     except UnknownRulePackError as exc:
@@ -133,6 +139,7 @@ def check(
     console.print(f"HTML 报告：{html_out.resolve()}")
     if pdf_out:
         console.print(f"PDF 报告：{pdf_out.resolve()}")
+    _print_verdict(report)
 
 
 def _built_report(settings, dossier_id: str) -> dict:
@@ -169,11 +176,22 @@ def _print_summary(report: dict) -> None:
     table.add_column("结果")
     table.add_column("说明", overflow="fold")
     for f in report["findings"]:
-        table.add_row(f["criterion"], names.get(f["status"], f["status"]), f["message"])
+        title = f.get("title") or f["criterion"]
+        table.add_row(title, names.get(f["status"], f["status"]), escape(f["message"]))
     console.print(table)
     for f in report["files"]:
         if f["state"] == "failed":
-            console.print(f"[red]无法处理[/red] {f['file']}：{f['error']['message']}")
+            said = "重复上传" if f["error"]["code"] == "duplicate" else "无法处理"
+            console.print(f"[red]{said}[/red] {escape(f['file'])}：{escape(f['error']['message'])}")
+
+
+def _print_verdict(report: dict) -> None:
+    """The last line: the verdict (failed files counted), as the reports give it."""
+    from intake.reports.html import verdict, verdict_line
+
+    colour = {"fail": "red", "missing": "yellow", "review": "blue", "pass": "green"}
+    status = verdict(report)["status"]
+    console.print(f"[bold {colour.get(status, 'white')}]{escape(verdict_line(report))}[/]")
 
 
 def _fail(message: str) -> None:
@@ -206,6 +224,7 @@ def recheck(dossier_id: str, rule_pack: str, json_out: Path | None) -> None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(json_out, json.dumps(report, ensure_ascii=False, indent=1))
     _print_summary(report)
+    _print_verdict(report)
 
 
 @main.command()

@@ -193,9 +193,12 @@ def add_upload(
     name: str,
     stream: BinaryIO,
     admission: Admission | None = None,
+    is_dossier: bool = False,
 ) -> list[DossierFile]:
-    """Store one upload. A ZIP becomes its member files; a file that cannot even be stored
-    (empty, too large, an unsafe archive) is recorded as failed with its reason.
+    """Store one upload. A ZIP becomes its member files, named inside it ("材料压缩包.zip ›
+    营业执照.jpg"; as in the archive when ``is_dossier``: a zipped dossier folder checked
+    on its own); a file that cannot even be stored (empty, too large, an unsafe archive)
+    is recorded as failed with its reason.
 
     Several uploads of one request share ``admission``. Over one of its limits this raises
     UploadRefusedError; without an ``admission`` of the caller's, the session has then
@@ -209,7 +212,9 @@ def add_upload(
         except InputFileError as exc:
             return [_add_failed(session, admission, dossier, name, exc)]
         admission.take_bytes(size)
-        return _add_stored(session, store, admission, dossier, name, sha, size)
+        return _add_stored(
+            session, store, admission, dossier, name, sha, size, prefix=not is_dossier
+        )
     except UploadRefusedError:
         if owned:
             discard_upload(session, store, admission)
@@ -224,9 +229,10 @@ def add_path(
     name: str,
     path: Path,
     admission: Admission | None = None,
+    is_dossier: bool = False,
 ) -> list[DossierFile]:
     with path.open("rb") as fh:
-        return add_upload(session, store, settings, dossier, name, fh, admission)
+        return add_upload(session, store, settings, dossier, name, fh, admission, is_dossier)
 
 
 def _add_stored(
@@ -238,7 +244,12 @@ def _add_stored(
     sha: str,
     size: int,
     depth: int = 0,
+    root: str | None = None,
+    prefix: bool = True,
 ) -> list[DossierFile]:
+    """Rows for one stored upload or archive member: a file, or an archive's members
+    named inside it ("材料压缩包.zip › 营业执照.jpg"). ``root`` is the name of the upload
+    the member came in (errors of archives nested too deep are reported under it)."""
     settings = admission.settings
     blob = store.blob_path(sha)
     try:
@@ -246,25 +257,33 @@ def _add_stored(
     except InputFileError:
         media_type = None  # the parse job will report the reason
     if media_type != ZIP:
+        earlier = _same_content(session, dossier, sha)
+        if earlier is not None:
+            return [_add_duplicate(session, admission, dossier, name, earlier, sha, size)]
         row = _new_row(
             session, admission, dossier, name, sha256=sha, size=size, media_type=media_type
         )
         return [row]
     if depth > MAX_NESTING:
+        inner = name.removeprefix(root + IN_ARCHIVE) if root else name
         nested = UnsafeArchiveError(
             "archive nested too deep",
-            message="压缩包里又套了多层压缩包，请解压后直接上传其中的文件",
+            message=f"压缩包里又套了多层压缩包（{inner}），未能处理其中的文件；"
+            "请解压后直接上传其中的文件",
         )
-        return [_add_failed(session, admission, dossier, name, nested, sha256=sha, size=size)]
+        return [
+            _add_failed(session, admission, dossier, root or name, nested, sha256=sha, size=size)
+        ]
     scratch = store.scratch_dir()
     try:
         members = expand_zip(blob, scratch, admission.archive_limits())
         admission.members_left -= len(members)
         admission.expect_files(len(members))
         added: list[DossierFile] = []
-        prefix = _common_folder([m.name for m in members])
+        folder = _common_folder([m.name for m in members])
         for member in members:
-            member_name = clean_name(member.name[len(prefix) :])
+            inside = member.name[len(folder) :]
+            member_name = clean_name(name + IN_ARCHIVE + inside if prefix else inside)
             try:
                 m_sha, m_size = store.put_path(
                     member.path, settings.max_upload_bytes, admission.created
@@ -275,7 +294,15 @@ def _add_stored(
             admission.take_bytes(m_size)
             added.extend(
                 _add_stored(
-                    session, store, admission, dossier, member_name, m_sha, m_size, depth + 1
+                    session,
+                    store,
+                    admission,
+                    dossier,
+                    member_name,
+                    m_sha,
+                    m_size,
+                    depth + 1,
+                    root or name,
                 )
             )
         if not added:
@@ -302,6 +329,46 @@ def _add_stored(
         return [_add_failed(session, admission, dossier, name, exc, sha256=sha, size=size)]
     finally:
         store.remove_dir(scratch)
+
+
+def _same_content(session: Session, dossier: Dossier, sha: str) -> DossierFile | None:
+    """The dossier's earlier file with exactly this content (same sha256), if any."""
+    session.flush()
+    return session.scalar(
+        select(DossierFile)
+        .where(
+            DossierFile.dossier_id == dossier.id,
+            DossierFile.sha256 == sha,
+            DossierFile.error_code.is_(None) | (DossierFile.error_code != DUPLICATE),
+        )
+        .order_by(DossierFile.seq)
+        .limit(1)
+    )
+
+
+def _add_duplicate(
+    session: Session,
+    admission: Admission,
+    dossier: Dossier,
+    name: str,
+    earlier: DossierFile,
+    sha: str,
+    size: int,
+) -> DossierFile:
+    """A file whose content is already in the dossier: listed under its own name, said to
+    be a duplicate of the earlier one, and not processed (nor counted) twice."""
+    return _new_row(
+        session,
+        admission,
+        dossier,
+        name,
+        sha256=sha,
+        size=size,
+        state=FileState.FAILED,
+        error_code=DUPLICATE,
+        error_message=f"与已上传的“{earlier.name}”内容完全相同（重复上传），"
+        "未重复处理；如无需保留，可删除此文件",
+    )
 
 
 def _common_folder(names: list[str]) -> str:
@@ -349,7 +416,8 @@ def _add_row(session: Session, dossier: Dossier, name: str, **kw) -> DossierFile
         select(func.max(DossierFile.seq)).where(DossierFile.dossier_id == dossier.id)
     )
     seq = 0 if last is None else last + 1
-    row = DossierFile(dossier_id=dossier.id, name=unique_name(name, taken), seq=seq, **kw)
+    named = unique_name(name, taken, duplicate=kw.get("error_code") == DUPLICATE)
+    row = DossierFile(dossier_id=dossier.id, name=named, seq=seq, **kw)
     session.add(row)
     session.flush()
     return row
@@ -357,6 +425,9 @@ def _add_row(session: Session, dossier: Dossier, name: str, **kw) -> DossierFile
 
 MAX_NAME = 240
 MAX_NESTING = 1  # a zip inside the uploaded zip is expanded; one inside that is refused
+# Between an archive's name and a member's: "材料压缩包.zip › 营业执照.jpg".
+IN_ARCHIVE = " › "
+DUPLICATE = "duplicate"  # a file row's error code: the same content as an earlier file
 
 
 def clean_name(name: str) -> str:
@@ -372,10 +443,16 @@ def clean_name(name: str) -> str:
     return name
 
 
-def unique_name(name: str, taken: set[str]) -> str:
+def unique_name(name: str, taken: set[str], duplicate: bool = False) -> str:
+    """``name``, or where the dossier has a file of that name already, a name saying why
+    there are two: "营业执照（重复上传）.jpg" for the same content, else "营业执照 (2).jpg"."""
     if name not in taken:
         return name
     path = PurePosixPath(name)
+    if duplicate:
+        marked = str(path.with_name(f"{path.stem}（重复上传）{path.suffix}"))
+        if marked not in taken:
+            return marked
     n = 2
     while (candidate := str(path.with_name(f"{path.stem} ({n}){path.suffix}"))) in taken:
         n += 1

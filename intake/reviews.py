@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from extractors import credit_code
 from extractors.normalize import parse_area, parse_date, parse_money, parse_share
 from extractors.vocabulary import field_kinds, field_names
 from intake.db import session_scope
@@ -24,7 +25,13 @@ from validators.checks import OPINIONS
 
 
 class ReviewError(ValueError):
-    """A review that cannot be taken; the message (Chinese) says why."""
+    """A review that cannot be taken; the message (Chinese) says why, the ``code`` (stable,
+    for programs) what kind of problem it is, ``field`` the request field at fault."""
+
+    def __init__(self, message: str, code: str = "invalid", field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
 
 
 def record(session: Session, dossier_id: str | None, actor: str, action: str, **detail) -> None:
@@ -37,56 +44,89 @@ def record(session: Session, dossier_id: str | None, actor: str, action: str, **
 _TYPED = {"money": parse_money, "share": parse_share, "area": parse_area, "date": parse_date}
 
 
+# Kinds a reviewer cannot type a value of here (a table of yearly counts).
+_NOT_TYPED = ("yearly_counts",)
+
+
 def coerce(field: str, value: Any) -> Any:
-    """A corrected value in the contract's units, or ReviewError."""
-    kind = field_kinds().get(field)
+    """A corrected value in the contract's units, or ReviewError: the field must be one of
+    the vocabulary's, and the value one its kind can take."""
+    kinds = field_kinds()
+    if field not in kinds:
+        raise ReviewError(
+            f"没有名为“{field}”的字段，无法更正；请使用报告“提取的数据”中列出的字段",
+            code="unknown_field",
+            field="field",
+        )
+    kind = kinds[field]
+    label = field_names().get(field, field)
+    if kind in _NOT_TYPED:
+        raise ReviewError(
+            f"“{label}”（{field}）不能在此更正", code="not_correctable", field="field"
+        )
+    try:
+        return _coerce(kind, label, value)
+    except ReviewError as exc:
+        exc.field = "value"
+        raise
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ReviewError(
+            f"“{value}”不是“{label}”（{field}）的有效取值", code="invalid_value", field="value"
+        ) from exc
+
+
+def _coerce(kind: str, label: str, value: Any) -> Any:
     if kind == "opinion":
         # The contract's four values, or the labels the report shows them by (a reviewer
         # confirming "标准无保留意见" means unqualified, not a fifth kind of opinion).
-        by_label = {label: key for key, label in OPINIONS.items()}
+        by_label = {text: key for key, text in OPINIONS.items()}
         text = str(value).strip()
         if text in OPINIONS or text in by_label:
             return by_label.get(text, text)
         choices = "、".join(OPINIONS.values())
-        raise ReviewError(f"审计意见请填写：{choices}")
+        raise ReviewError(f"审计意见请填写：{choices}", code="invalid_value")
     if isinstance(value, str) and kind in _TYPED:
         text = value.strip()
         parsed = _TYPED[kind](text)
         if parsed is not None and parsed.start == 0 and parsed.end == len(text):
             value = parsed.value
-    try:
-        if kind in ("count", "money", "area", "share"):
-            number = float(value)
-            if not math.isfinite(number) or number < 0:
-                raise ValueError
-            if kind == "count":
-                if number != int(number):
-                    raise ValueError
-                return int(number)
-            if kind == "share" and not 0 <= number <= 1:
-                raise ReviewError(f"{field} 是比例，请填写 0 到 1 之间的小数（如 0.85）")
-            return number
-        if kind == "date":
-            if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError
-            date.fromisoformat(value)
-            return value
-    except ReviewError:
-        raise
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise ReviewError(f"“{value}”不是 {field} 的有效取值") from exc
-    if isinstance(value, int | float) and kind is None:
+    if kind in ("count", "money", "area", "share"):
+        if isinstance(value, bool):
+            raise ValueError(value)
+        number = float(value)
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(value)
+        if kind == "count":
+            if number != int(number):
+                raise ValueError(value)
+            return int(number)
+        if kind == "share" and not 0 <= number <= 1:
+            raise ReviewError(
+                f"“{label}”是比例，请填写 0 到 1 之间的小数（如 0.85）或百分数（如 85%）",
+                code="invalid_value",
+            )
+        return number
+    if kind == "date":
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        date.fromisoformat(value)
         return value
     if not isinstance(value, str) or not value.strip():
-        raise ReviewError(f"{field} 的更正值不能为空")
-    return value.strip()
+        raise ReviewError(f"“{label}”的更正值须为非空文字", code="invalid_value")
+    text = value.strip()
+    if kind == "code" and not credit_code.is_valid(text):
+        raise ReviewError(
+            f"“{text}”不是有效的统一社会信用代码（18位，须通过 GB 32100-2015 校验）",
+            code="invalid_value",
+        )
+    return text
 
 
 def _require(comment: str, actor: str) -> None:
     if not comment or not comment.strip():
-        raise ReviewError("请填写更正或确认的理由")
+        raise ReviewError("请填写更正或确认的理由", code="missing_reason", field="comment")
     if not actor or not actor.strip():
-        raise ReviewError("请注明操作人")
+        raise ReviewError("请注明操作人", code="missing_actor", field="actor")
 
 
 def _current(session: Session, dossier_id: str) -> dict:
@@ -114,7 +154,7 @@ def correct(
     with session_scope(settings.db_url) as session:
         report = _current(session, dossier_id)
         if file is not None and file not in {f["file"] for f in report["files"]}:
-            raise ReviewError(f"申报材料中没有文件“{file}”")
+            raise ReviewError(f"申报材料中没有文件“{file}”", code="unknown_file", field="file")
         target = {"field": field, "file": file, "page": page, "old": old, "value": new}
         session.add(
             Review(
@@ -137,11 +177,17 @@ def accept(settings: Settings, dossier_id: str, criterion: str, comment: str, ac
     with session_scope(settings.db_url) as session:
         report = _current(session, dossier_id)
         statuses = {f["criterion"]: f["status"] for f in report["findings"]}
+        title = _titles(report).get(criterion, criterion)
         if criterion not in statuses:
-            raise ReviewError(f"报告中没有检查项“{criterion}”")
+            raise ReviewError(
+                f"报告中没有检查项“{criterion}”", code="unknown_criterion", field="criterion"
+            )
         if statuses[criterion] != "review":
             raise ReviewError(
-                f"只有“待人工审核”的检查项可以确认，“{criterion}”当前为 {statuses[criterion]}"
+                f"只有“待人工审核”的检查项可以确认，「{title}」当前为"
+                f"“{STATUS_NAMES.get(statuses[criterion], statuses[criterion])}”",
+                code="not_reviewable",
+                field="criterion",
             )
         session.add(
             Review(
@@ -153,20 +199,46 @@ def accept(settings: Settings, dossier_id: str, criterion: str, comment: str, ac
             )
         )
         record(session, dossier_id, actor, "accept", criterion=criterion, comment=comment)
-    return build_report(settings, dossier_id, reason=f"确认 {criterion}", actor=actor.strip())
+    return build_report(settings, dossier_id, reason=f"确认「{title}」", actor=actor.strip())
 
 
 def withdraw(settings: Settings, dossier_id: str, review_id: str, comment: str, actor: str) -> dict:
     """Take a correction or acceptance back (it stays on record, inactive)."""
     _require(comment, actor)
     with session_scope(settings.db_url) as session:
-        _current(session, dossier_id)
+        report = _current(session, dossier_id)
         review = session.get(Review, review_id)
         if review is None or review.dossier_id != dossier_id or not review.active:
-            raise ReviewError("没有这条可撤回的更正或确认")
+            raise ReviewError("没有这条可撤回的更正或确认", code="unknown_review")
         review.active = False
+        what = _described(review, _titles(report))
         record(session, dossier_id, actor, "withdraw", review=review_id, comment=comment)
-    return build_report(settings, dossier_id, reason=f"撤回 {review_id}", actor=actor.strip())
+    return build_report(settings, dossier_id, reason=f"撤回{what}", actor=actor.strip())
+
+
+STATUS_NAMES = {"pass": "符合", "fail": "不符合", "missing": "缺失", "review": "待人工审核"}
+
+
+def _titles(report: dict) -> dict[str, str]:
+    """Criterion id → the name people are shown (the rule pack's title, kept in the report;
+    the pack's own for a report built before titles were kept)."""
+    from validators.packs import UnknownRulePackError, load_pack
+
+    titles = {f["criterion"]: f["title"] for f in report.get("findings", []) if f.get("title")}
+    try:
+        return load_pack(report.get("rule_pack", "")).titles() | titles
+    except UnknownRulePackError:
+        return titles
+
+
+def _described(review: Review, titles: dict[str, str]) -> str:
+    """A review in words for the history: 对「加盖公章」的确认, 对单位名称的更正."""
+    target = review.target or {}
+    if review.action == ReviewAction.ACCEPT:
+        criterion = target.get("criterion", "")
+        return f"对「{titles.get(criterion, criterion)}」的确认"
+    field = target.get("field", "")
+    return f"对{field_names().get(field, field)}的更正"
 
 
 def history(settings: Settings, dossier_id: str, viewer: User | None = None) -> dict:

@@ -443,7 +443,7 @@ def consistent(
         return Outcome(
             Status.PASS, refs, {"value": order[0][1].value, "note": "；".join(sorted(set(notes)))}
         )
-    shown = "；".join(f"{vals[0][1].value}（{where(vals[0][1])}）" for vals in groups)
+    shown = "；".join(_group_shown(vals) for vals in groups)
     # The largest group is the value; a fail needs it read plainly somewhere, and a
     # dissenting value read plainly, not on a scan (a misread), and not contradicted by a
     # plain reading of the same field in the same material that agrees with the rest.
@@ -481,6 +481,18 @@ def consistent(
     return Outcome(
         Status.REVIEW if unsure else Status.FAIL, refs, {"value": shown, "reason": reason}
     )
+
+
+LICENCE = "business_licence"
+
+
+def _group_shown(group: list[tuple[str, FieldValue]]) -> str:
+    """One value of a conflict with every place it was read, and whether it is the
+    licence's (the registered record the other materials must follow)."""
+    places = list(dict.fromkeys(where(v) for _, v in group))
+    licence = any(v.material == LICENCE for _, v in group)
+    said = "，与营业执照一致" if licence else ""
+    return f"“{group[0][1].value}”（{'、'.join(places)}{said}）"
 
 
 def _branches(groups: list[list[tuple[str, FieldValue]]]) -> list[tuple[list, list]]:
@@ -802,7 +814,7 @@ def functions(facts: Facts, functions: list[dict]) -> Outcome:
             ok and v.confidence >= LOW_CONFIDENCE for _, v, ok in found
         ):
             met.append(function["name"])
-    ctx = {"value": "；".join(stated) or "—", "met": "、".join(met)}
+    ctx = {"value": "；".join(stated) or "申请报告未写明各项功能的量化指标", "met": "、".join(met)}
     if met:
         return Outcome(Status.PASS, refs, ctx)
     if not facts.has_material("application_report"):

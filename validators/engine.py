@@ -4,6 +4,7 @@ every finding carries the values and sources it used."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -60,10 +61,12 @@ class Finding:
     evidence: list[str]
     article: str
     reviewed: dict[str, Any] | None = None  # a reviewer accepted this review item
+    title: str = ""  # the criterion's name for people (the rule pack's title)
 
     def as_dict(self) -> dict[str, Any]:
         out = {
             "criterion": self.criterion,
+            "title": self.title or self.criterion,
             "status": str(self.status),
             "message": self.message,
             "evidence": self.evidence,
@@ -84,10 +87,10 @@ def evaluate(pack: RulePack, facts: Facts) -> list[Finding]:
             outcome = check(facts, **criterion.params)
         except Exception:
             log.exception("check %s failed on criterion %s", criterion.check, criterion.id)
-            outcome = Outcome(
-                Status.REVIEW, context={"value": "（自动检查出错）", "reason": "自动检查出错"}
-            )
-        template = criterion.messages.get(str(outcome.status)) or _DEFAULT[outcome.status]
+            outcome = Outcome(Status.REVIEW, context={"reason": "自动检查出错"})
+            template = _DEFAULT[Status.REVIEW]  # the pack's names values this did not read
+        else:
+            template = criterion.messages.get(str(outcome.status)) or _DEFAULT[outcome.status]
         findings.append(
             Finding(
                 criterion=criterion.id,
@@ -95,6 +98,7 @@ def evaluate(pack: RulePack, facts: Facts) -> list[Finding]:
                 message=_format(template, outcome.context),
                 evidence=outcome.evidence,
                 article=criterion.article,
+                title=criterion.title,
             )
         )
     return findings
@@ -108,10 +112,36 @@ _DEFAULT = {
 }
 
 
+# What stands for a slot with nothing to say while a message is formatted; never shown.
+_EMPTY = "\x00"
+_OPEN, _CLOSE = "（(“「【", "）)”」】"
+_PUNCT = "，、：；:,;"
+# A bracket pair holding nothing but an empty slot and punctuation: dropped whole.
+_HOLLOW = re.compile(rf"[{_OPEN}][\s{_EMPTY}{_PUNCT}]*[{_CLOSE}]")
+# An empty slot with the punctuation that introduced it, before a sentence's end.
+_DANGLING = re.compile(rf"[{_PUNCT}]?\s*{_EMPTY}+\s*(?=[。；！？]|$)")
+_LEFT_OVER = re.compile(rf"[{_PUNCT}]\s*{_EMPTY}+|{_EMPTY}+\s*[{_PUNCT}]?")
+
+
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
-        return "—"
+        return _EMPTY
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() in ("", "—", "None"))
 
 
 def _format(template: str, context: dict[str, Any]) -> str:
-    return template.format_map(_Blank({k: v for k, v in context.items() if v is not None}))
+    """The message with the context's values in its slots. A slot with nothing to say
+    (absent, None, empty) never shows: it goes with the brackets around it and the
+    punctuation that introduced it ("依据：{value}。" → "依据。"), never as "（—）"."""
+    filled = {k: (_EMPTY if _empty(v) else v) for k, v in context.items()}
+    text = template.format_map(_Blank(filled))
+    if _EMPTY not in text:
+        return text
+    text = _HOLLOW.sub("", text)
+    text = _DANGLING.sub("", text)
+    text = _LEFT_OVER.sub("", text)
+    text = re.sub(r"([。；])[。；]+", r"\1", text)
+    return text.replace(_EMPTY, "").strip()

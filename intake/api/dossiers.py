@@ -341,9 +341,7 @@ def _current_report(session: Session, dossier: Dossier) -> dict:
     report = current_report(session, dossier)
     if report is None:
         state = dossier_state(dossier, None)
-        raise HTTPException(
-            status_code=409, detail=f"报告尚未生成（当前状态：{state}），请稍后再试"
-        )
+        raise HTTPException(status_code=409, detail=errors.not_ready(state))
     return report.content
 
 

@@ -189,11 +189,14 @@ def install(app: FastAPI) -> None:
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
+        # A domain error re-raised as an HTTPException (``raise HTTPException(…) from
+        # exc``) keeps its own stable code and field (intake.reviews.ReviewError).
+        cause = exc.__cause__
         return error_response(
             exc.status_code,
             message,
-            code=getattr(exc, "code", None),
-            field=getattr(exc, "field", None),
+            code=getattr(exc, "code", None) or _cause_code(cause),
+            field=getattr(exc, "field", None) or getattr(cause, "field", None),
             headers=headers,
         )
 
@@ -211,6 +214,24 @@ def install(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, MESSAGES[500])
+
+
+def _cause_code(cause: BaseException | None) -> str | None:
+    code = getattr(cause, "code", None)
+    return code if isinstance(code, str) and re.fullmatch(r"[a-z_]{2,32}", code) else None
+
+
+# A dossier's state in words (the 409 of a report not built yet says which).
+STATE_NAMES = {
+    "queued": "材料排队等待处理",
+    "processing": "材料正在处理",
+    "done": "材料已处理完",
+}
+
+
+def not_ready(state: str) -> str:
+    """The 409's message: the report is not built yet, and why, in Chinese."""
+    return f"报告尚未生成：{STATE_NAMES.get(str(state), '材料正在处理')}，请稍后再试"
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from extractors import vocabulary
 from extractors.vocabulary import field_kinds, field_names, kind_names, material_names
+from intake.reports.todo import actionable_count, todo_groups
 from validators.checks import OPINIONS, show_value
 
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # as the web pages show times (Settings.timezone)
 STATUS_NAMES = {"pass": "符合", "fail": "不符合", "missing": "缺失", "review": "待人工审核"}
 FILE_STATES = {"queued": "排队中", "processing": "处理中", "done": "已完成", "failed": "失败"}
 CHECKLIST = (
@@ -66,18 +70,62 @@ def style_hash() -> str:
 
 
 def verdict(report: dict[str, Any]) -> dict[str, str]:
+    """The report's verdict in a line and what to do about it. Files that could not be
+    processed count with what the applicant must fix (duplicates do not: their content
+    is in the dossier already)."""
     counts = report.get("summary", {}).get("findings", {})
     fail, review, missing = counts.get("fail", 0), counts.get("review", 0), counts.get("missing", 0)
+    failed = actionable_count(report)["file"]
+    files = f"{failed} 个文件无法处理" if failed else ""
     if fail:
-        return {"status": "fail", "title": f"有 {fail} 项不符合",
-                "text": "请先处理标为“不符合”的条款；其余待审核和缺失项见下文。"}  # fmt: skip
-    if missing:
-        return {"status": "missing", "title": f"有 {missing} 项缺少材料或数据",
-                "text": "请按各条说明补充材料后重新提交。"}  # fmt: skip
+        title = f"有 {fail} 项不符合" + (f"，{files}" if files else "")
+        text = "请按“需要申报单位处理”逐项修改或补充；“评审人员将核对”的各项无需申报单位操作。"
+        return {"status": "fail", "title": title, "text": text}
+    if missing or failed:
+        parts = [f"有 {missing} 项缺少材料或数据"] if missing else []
+        title = "，".join(parts + ([files] if files else []))
+        return {"status": "missing", "title": title,
+                "text": "请按“需要申报单位处理”补充材料或重新上传后再提交。"}  # fmt: skip
     if review:
         return {"status": "review", "title": f"未发现不符合项，{review} 项待人工审核",
-                "text": "评审人员请逐项核对标为“待人工审核”的条款。"}  # fmt: skip
+                "text": "申报单位无需操作；评审人员请逐项核对标为“待人工审核”的条款。"}  # fmt: skip
     return {"status": "pass", "title": "各项检查均符合", "text": "未发现不符合、缺失或待审核项。"}
+
+
+def verdict_line(report: dict[str, Any]) -> str:
+    """The verdict as one line of text (the end of ``intake check``)."""
+    found = verdict(report)
+    return f"初审结论：{found['title']}。{found['text']}"
+
+
+def local_time(value: Any, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """A stored time (UTC, ISO text or datetime) as local "YYYY-MM-DD HH:MM", as the web
+    pages show it."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def shown_value(name: str, value: Any) -> str:
+    """A field's value as people read it: shares as percentages (80%), money in 元 and
+    areas in 平方米 as the findings show them (cut, never rounded), opinions in words."""
+    if name == "audit.opinion":
+        return OPINIONS.get(value, str(value))
+    if isinstance(value, dict):
+        return "；".join(f"{y}年 {n}" for y, n in value.items())
+    kind = field_kinds().get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if kind == "share":
+            return show_value(value, kind)
+        if kind in ("money", "area"):
+            return f"{show_value(value, kind)} {vocabulary.field(name).unit}"
+    return str(value)
 
 
 def _pages(material: dict[str, Any]) -> str:
@@ -148,21 +196,40 @@ ORDER = {"fail": 0, "review": 1, "missing": 2, "pass": 3}
 
 
 def render_html(
-    report: dict[str, Any], crops: dict[str, str] | None = None, for_print: bool = False
+    report: dict[str, Any],
+    crops: dict[str, str] | None = None,
+    for_print: bool = False,
+    timezone: str | None = None,
 ) -> str:
+    """The report's page: first the verdict, what to fix (the to-do list) and the
+    checklist, then every finding by article, the files, materials and values read."""
+    timezone = timezone or _timezone()
     findings = sorted(report["findings"], key=lambda f: ORDER.get(f["status"], 9))
     template = _env().get_template("report.html")
     return template.render(
         report=report,
         findings=findings,
         verdict=verdict(report),
+        todo=todo_groups(report),
         checklist=checklist(report),
         by_article=by_article(report["findings"]),
         evidence_of=lambda finding: evidence_of(report, finding, crops),
+        titles={f["criterion"]: f.get("title") or f["criterion"] for f in report["findings"]},
+        local_time=lambda value: local_time(value, timezone),
+        shown_value=shown_value,
         field_count=sum(len(v) for v in report.get("fields", {}).values()),
         for_print=for_print,
         style=_style(),
     )
+
+
+def _timezone() -> str:
+    try:
+        from intake.settings import get_settings
+
+        return get_settings().timezone
+    except Exception:  # settings that cannot be read must not stop a report being shown
+        return DEFAULT_TIMEZONE
 
 
 def render_pdf(report: dict[str, Any], crops: dict[str, str] | None = None) -> bytes:

@@ -155,7 +155,8 @@ def test_a_stored_zip_whose_first_member_is_a_pdf_becomes_its_files(limited, tmp
     dossier_id = _dossier(client)
     answer = _upload(client, dossier_id, ("申报材料.zip", archive.read_bytes()))
     assert answer.status_code == 202, answer.text
-    assert [f["file"] for f in answer.json()["files"]] == list(members)
+    # each named inside the archive it came in (issue 14)
+    assert [f["file"] for f in answer.json()["files"]] == [f"申报材料.zip › {m}" for m in members]
 
 
 def test_nested_archives_count_their_members_across_all_levels(settings_with, tmp_path):

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 STATUSES = ("pass", "fail", "missing", "review")
 
@@ -30,6 +30,7 @@ class RulePackError(ValueError):
 @dataclass(frozen=True)
 class Criterion:
     id: str
+    title: str  # how people are shown the criterion (findings, history, reports)
     article: str
     article_text: str
     check: str
@@ -56,11 +57,16 @@ class RulePack:
             "note": self.note,
         }
 
+    def titles(self) -> dict[str, str]:
+        """Each criterion's id → the name people are shown."""
+        return {c.id: c.title for c in self.criteria}
+
 
 class _CriterionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str
+    title: str = Field(min_length=1)
     article: str
     article_text: str = ""
     check: str
@@ -145,6 +151,7 @@ def parse_pack(name: str, text: str) -> RulePack:
         criteria=tuple(
             Criterion(
                 id=c.id,
+                title=c.title,
                 article=c.article,
                 article_text=c.article_text,
                 check=c.check,
