@@ -169,6 +169,9 @@ class DossierFile(Base):
     job_id: Mapped[str | None] = mapped_column(String(64))
     # When that job was queued: the reconciler's clock (an upload may take minutes).
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # What the file alone told as soon as it was parsed (intake.feedback): its materials,
+    # key values and the checks it decides; recorded with its done state.
+    feedback: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

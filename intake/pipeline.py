@@ -1,5 +1,6 @@
 """The two jobs of the service, used alike by the CLI (in-process) and the rq worker:
-parse one file (once per content hash), and build a dossier's report."""
+parse one file (once per content hash) and give that file's own feedback at once, and
+build a dossier's report when its last file is done."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from extractors.errors import InputFileError, InternalParseError
-from extractors.model import MODEL_VERSION
+from extractors.model import MODEL_VERSION, Document
 from extractors.registry import parse_file
 from intake.db import session_scope
 from intake.dossiers import fingerprint
+from intake.feedback import file_feedback
 from intake.models import (
     Dossier,
     DossierFile,
@@ -62,20 +64,24 @@ def process_file(
         if job_id is None:
             if row.state == FileState.FAILED:
                 return row.state  # failed at upload (empty, too large, an unsafe archive)
-            row.state, row.progress = FileState.PROCESSING, "parsing"
+            row.state, row.progress, row.feedback = FileState.PROCESSING, "parsing", None
         elif not set_if_current(
-            session, file_id, job_id, state=FileState.PROCESSING, progress="parsing"
+            session, file_id, job_id, state=FileState.PROCESSING, progress="parsing", feedback=None
         ):
             log.info("job %s of file %s is superseded or done; nothing to do", job_id, file_id)
             return SUPERSEDED
-        sha = row.sha256
+        sha, name, rule_pack = row.sha256, row.name, row.dossier.rule_pack
         cached = session.get(Parse, sha)
         outcome = ParseOutcome.of(cached) if parse_is_current(cached, settings) else None
 
+    document = None
     if outcome is None or (outcome.state == ParseState.DONE and not store.has_document(sha)):
-        outcome = _parse(settings, store, file_id, sha, progress, job_id)
+        outcome, document = _parse(settings, store, file_id, sha, progress, job_id)
 
     final = FileState.DONE if outcome.state == ParseState.DONE else FileState.FAILED
+    feedback = None
+    if final == FileState.DONE:
+        feedback = _feedback(store, sha, document, name, rule_pack)
     with session_scope(settings.db_url) as session:
         recorded = set_if_current(
             session,
@@ -86,6 +92,7 @@ def process_file(
             pages=outcome.pages,
             error_code=outcome.error_code,
             error_message=outcome.error_message,
+            feedback=feedback,
             **({"media_type": outcome.media_type} if outcome.media_type else {}),
         )
         dossier_id = session.scalar(select(DossierFile.dossier_id).where(DossierFile.id == file_id))
@@ -94,6 +101,19 @@ def process_file(
         return "deleted" if dossier_id is None else SUPERSEDED
     maybe_build_report(settings, dossier_id)
     return final
+
+
+def _feedback(
+    store: FileStore, sha: str, document: Document | None, name: str, rule_pack: str
+) -> dict | None:
+    """The file's own feedback (``intake.feedback``), recorded with its done state so that
+    the file is never shown done without it. It is a courtesy before the dossier's report:
+    a defect in it must never fail the parse."""
+    try:
+        return file_feedback(name, document or store.load_document(sha), rule_pack)
+    except Exception:
+        log.exception("feedback on file %s (%s) failed", name, sha[:12])
+        return None
 
 
 def set_if_current(session: Session, file_id: str, job_id: str | None, **values) -> bool:
@@ -147,7 +167,8 @@ def _parse(
     sha: str,
     progress: Progress | None,
     job_id: str | None = None,
-) -> ParseOutcome:
+) -> tuple[ParseOutcome, Document | None]:
+    """Parse the blob ``sha``: its outcome, and the document when it was read."""
     writer = _ProgressWriter(settings, file_id, progress, job_id)
     started = time.monotonic()
     try:
@@ -161,12 +182,12 @@ def _parse(
         )
         if not isinstance(exc, InternalParseError):  # a defect of ours may be fixed later
             _record_parse(settings, sha, outcome, None, started)
-        return outcome
+        return outcome, None
     store.save_document(sha, document)
     outcome = ParseOutcome(ParseState.DONE, len(document.pages), document.media_type)
     pictures = {(page.number, p) for page in document.pages for p in page.pictures}
     _record_parse(settings, sha, outcome, document.parser, started, pictures)
-    return outcome
+    return outcome, document
 
 
 def _record_parse(

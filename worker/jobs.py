@@ -9,11 +9,16 @@ from sqlalchemy import select
 
 from extractors.errors import InputFileError
 from intake.db import session_scope
+from intake.feedback import warm_up
 from intake.models import DossierFile, FileState, utcnow
 from intake.pipeline import maybe_build_report, process_file, set_if_current
 from intake.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+# The worker imports this module before it forks a work-horse per job: what every file's
+# feedback reads is loaded here once, not in each horse.
+warm_up()
 
 INTERRUPTED = "处理超时或中断，请稍后重试；如多次失败，请上传更清晰或更小的文件"
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,48 @@ class FileError(BaseModel):
     message: str | None
 
 
+class FeedbackMaterial(BaseModel):
+    type: str = Field(description="Material type (the contract's code, or other)")
+    name: str = Field(description="Its name for people, e.g. 营业执照副本或法人证书（复印件）")
+    pages: list[int] = Field(description="First and last page in the file (1-based)")
+    where: str = Field(description="The pages as people read them (第1–20页), or empty")
+
+
+class FeedbackValue(BaseModel):
+    field: str = Field(description="Canonical field name (contract.md)")
+    name: str = Field(description="The field's name for people")
+    value: Any = Field(description="The value as the report holds it")
+    shown: str = Field(description="The value as the report shows it (3,265,000.00元, 93%)")
+    page: int
+    confidence: float
+
+
+class FeedbackCheck(BaseModel):
+    criterion: str
+    title: str = Field(description="What the criterion asks, in the rule pack's words")
+    status: Literal["pass", "fail", "review"]
+    message: str
+
+
+class FeedbackPages(BaseModel):
+    unreadable: list[int] = Field(description="Pages on which no text could be read")
+    poor: list[int] = Field(description="Pages read with low OCR confidence")
+    sealed: list[int] = Field(description="Pages on which a red seal was found")
+
+
+class FileFeedback(BaseModel):
+    """What this file alone told as soon as it was parsed, before the dossier's report:
+    what it was recognised as, the key values read from it, and the checks of the rule
+    pack that this file alone decides (intake.feedback)."""
+
+    rule_pack: str
+    materials: list[FeedbackMaterial]
+    values: list[FeedbackValue]
+    checks: list[FeedbackCheck]
+    pages: FeedbackPages
+    built_at: str
+
+
 class FileStatus(BaseModel):
     id: str
     file: str
@@ -75,6 +117,7 @@ class FileStatus(BaseModel):
     pages: int | None = None
     sha256: str | None = None
     error: FileError | None = None
+    feedback: FileFeedback | None = None
 
 
 class DossierStatus(BaseModel):
@@ -102,7 +145,19 @@ def _file_status(f: DossierFile) -> FileStatus:
         pages=f.pages,
         sha256=f.sha256,
         error=error,
+        feedback=_feedback(f),
     )
+
+
+def _feedback(f: DossierFile) -> FileFeedback | None:
+    """The file's own feedback (a stored one of another shape is left out, not a 500)."""
+    if not f.feedback or f.state != FileState.DONE:
+        return None
+    try:
+        return FileFeedback.model_validate(f.feedback)
+    except ValidationError:
+        log.warning("file %s has feedback of an unknown shape", f.id)
+        return None
 
 
 class DossierCreate(BaseModel):

@@ -18,7 +18,7 @@ from intake.api.deps import SessionDep, SettingsDep
 from intake.dossiers import create_dossier, dossier_state
 from intake.models import Dossier, Report, Role, User
 from intake.overview import overview, visible_dossiers
-from intake.reports.html import ORDER, by_article, checklist, evidence_of, verdict
+from intake.reports.html import ORDER, STATUS_NAMES, by_article, checklist, evidence_of, verdict
 from intake.reports.privacy import report_for
 from intake.web.pages import (
     FormUser,
@@ -112,6 +112,66 @@ def _progress(f) -> str:
     return "排队中"
 
 
+def _feedback(f, rule_pack: str) -> dict[str, Any] | None:
+    """A done file's own feedback as its row shows it (``intake.feedback``); its checks
+    only while the dossier keeps the rule pack they were judged by."""
+    got = f.feedback if f.state == "done" else None
+    if not got:
+        return None
+    pages = got.get("pages") or {}
+    warnings = []
+    if pages.get("unreadable"):
+        warnings.append(f"{_pages(pages['unreadable'])}未能识别出文字，请上传更清晰的扫描件或照片")
+    if pages.get("poor"):
+        warnings.append(f"{_pages(pages['poor'])}文字识别质量较差，读取的数值可能有误")
+    return {
+        "materials": got.get("materials") or [],
+        "read": got.get("values") or [],
+        "checks": (got.get("checks") or []) if got.get("rule_pack") == rule_pack else [],
+        "sealed": _pages(pages["sealed"]) if pages.get("sealed") else "",
+        "warnings": warnings,
+    }
+
+
+def _pages(numbers: list[int]) -> str:
+    return "第" + "、".join(str(n) for n in numbers) + "页"
+
+
+def _announce(f, progress: str, feedback: dict[str, Any] | None) -> str:
+    """What a screen reader hears when the file's row changes: its state, and once it is
+    done what it was recognised as and what its own checks found."""
+    if f.state == "failed":
+        return f"{f.name}：处理失败。{f.error_message or ''}"
+    if f.state != "done":
+        return f"{f.name}：{'文字识别中' if progress.startswith('文字识别') else progress}"
+    if not feedback:
+        return f"{f.name}：已完成"
+    kinds = "、".join(m["name"] for m in feedback["materials"]) or "未能识别类型"
+    said = f"{f.name}：已完成，识别为{kinds}，读取{len(feedback['read'])}项数值"
+    counts: dict[str, int] = {}
+    for check in feedback["checks"]:
+        counts[check["status"]] = counts.get(check["status"], 0) + 1
+    if counts:
+        said += "；" + "，".join(f"{STATUS_NAMES[k]}{n}项" for k, n in counts.items())
+    return said
+
+
+def _verdict(report: dict[str, Any], failed: list) -> dict[str, str]:
+    """The report's verdict, counting the files that could not be processed: their
+    content was not checked, so the applicant has something to do."""
+    base = verdict(report)
+    if not failed:
+        return base
+    files = f"{len(failed)} 个文件无法处理"
+    if base["status"] == "fail":
+        return {**base, "title": f"{base['title']}，另有 {files}"}
+    return {
+        "status": "missing",
+        "title": f"有 {files}" + ("" if base["status"] == "pass" else f"；{base['title']}"),
+        "text": "无法处理的文件未参加审查，请按“需要处理的问题”中的说明重新上传。",
+    }
+
+
 def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -> dict[str, Any]:
     report_row = session.get(Report, dossier.id)
     state = dossier_state(dossier, report_row)
@@ -120,6 +180,12 @@ def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -
     if report:
         findings = sorted(report.get("findings", []), key=lambda f: ORDER.get(f["status"], 9))
     complete = next((f for f in findings if f["criterion"] == "17.complete"), None)
+    failed = [f for f in dossier.files if f.state == "failed"]
+    files = []
+    for f in dossier.files:
+        progress, feedback = _progress(f), _feedback(f, dossier.rule_pack)
+        item = {"row": f, "progress": progress, "feedback": feedback}
+        files.append({**item, "announce": _announce(f, progress, feedback)})
     try:
         programme = load_pack(dossier.rule_pack).programme
     except UnknownRulePackError:
@@ -130,13 +196,18 @@ def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -
         "state": str(state),
         "stale": report is not None and state != "done",
         "report": report,
-        "verdict": verdict(report) if report else None,
+        "verdict": _verdict(report, failed) if report else None,
         "checklist": checklist(report) if report else [],
         "complete": complete,
-        "attention": [f for f in findings if f["status"] in ("fail", "missing", "review")],
+        "attention": [
+            {"status": "fail", "message": f"文件“{f.name}”无法处理：{f.error_message or ''}"}
+            for f in failed
+        ]
+        + [f for f in findings if f["status"] in ("fail", "missing", "review")],
+        "done_files": sum(1 for f in dossier.files if f.state in ("done", "failed")),
         "by_article": by_article(report.get("findings", [])) if report else [],
         "evidence_of": (lambda finding: evidence_of(report, finding)) if report else None,
-        "files": [{"row": f, "progress": _progress(f)} for f in dossier.files],
+        "files": files,
         "can_upload": access.may(user, dossier, Action.UPLOAD),
         "can_review": access.may(user, dossier, Action.REVIEW) and state == "done",
         "can_assign": access.may(user, dossier, Action.ASSIGN),

@@ -93,7 +93,7 @@ def test_nul_in_a_reviewer_name_or_a_correction_is_refused(world):
     _, clients, ids = world
     d = ids["d"]
     _refused(clients["bureau"].post(f"/api/dossiers/{d}/assignments", json={"reviewer": NUL}))
-    correction = {"field": "audit.total_assets", "value": f"48{NUL}万元", "comment": "x"}
+    correction = {"field": "finance.total_assets", "value": f"48{NUL}万元", "comment": "x"}
     _refused(clients["reviewer"].post(f"/api/dossiers/{d}/corrections", json=correction))
     comment = {"criterion": "12.registered_locally", "comment": f"好{NUL}"}
     _refused(clients["reviewer"].post(f"/api/dossiers/{d}/acceptances", json=comment))

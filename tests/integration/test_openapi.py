@@ -71,7 +71,7 @@ def world(database, tmp_path_factory):  # noqa: F811 (fixture)
     give(settings, names["applicant"], dossier_ids=ids["dossiers"][:1])
     give(settings, names["reviewer"], assigned=ids["dossiers"][:1])
     own = ids["dossiers"][0]
-    reviews.correct(settings, own, "audit.total_assets", 1300000, "审计报告第2页", "rev")
+    reviews.correct(settings, own, "finance.total_assets", 1300000, "审计报告第2页", "rev")
     ids["reviews"].append(reviews.history(settings, own)["reviews"][-1]["id"])
     with session_scope(settings.db_url) as session:
         ids["reviewers"] = [names["reviewer"]]

@@ -185,13 +185,17 @@ def applicant_dossier(server, browser, sample) -> str:
     assert "已创建" in page.locator(".flash").inner_text()
 
     _drop(page, "申报材料.zip", _zip(sample))
-    page.wait_for_selector("#uploads li:has-text('已上传')")
+    page.wait_for_selector("#uploads li[data-ids]")  # the upload was taken
     seen = _wait_done(page)
     # The files went through the queue, visibly: some state short of done was shown.
     assert any(s.startswith(("排队中", "解析", "文字识别", "等待")) for s in seen), seen
     rows = page.locator("#files tbody tr")
     assert rows.count() == 7
     assert page.locator("#files td.file-state").all_inner_texts().count("已完成") == 7
+    # The upload list follows the files to the end (it used to say 已上传，排队处理 forever).
+    page.wait_for_function(
+        "document.querySelector('#uploads li .note').textContent.includes('已完成 7')"
+    )
 
     checklist = page.locator("#checklist").inner_text()
     assert "营业执照" in checklist and "✓ 已提交" in checklist

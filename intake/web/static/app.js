@@ -19,10 +19,62 @@
         if (!got) return;
         const open = live.querySelectorAll("details[open]").length;
         if (!open) live.innerHTML = got.html;  // never wipe a form someone is filling in
+        const before = live.dataset.state;
         live.dataset.state = got.state;
+        track();
+        announce(before !== "done" && got.state === "done");
         schedule();
       })
       .catch(() => schedule(5000));
+  }
+
+  // The upload list above the file table follows each uploaded file's row in the part of
+  // the page that refreshes: done, failed (and why), or still being processed.
+  function track() {
+    if (!live) return;
+    document.querySelectorAll("#uploads li[data-ids]").forEach((item) => {
+      const ids = item.dataset.ids.split(",").filter(Boolean);
+      const rows = ids.map((id) => live.querySelector('tr.file-row[data-file-id="' + id + '"]'));
+      const note = item.querySelector(".note");
+      const failed = rows.filter((r) => r && r.dataset.state === "failed");
+      note.className = failed.length ? "note error" : "note";
+      if (ids.length === 1) {
+        const row = rows[0];
+        if (!row) { note.textContent = "已从申报中移除"; return; }
+        const why = row.dataset.state === "failed" ? "：" + row.querySelector(".file-note").textContent.trim() : "";
+        note.textContent = row.dataset.progress + why;
+        return;
+      }
+      const done = rows.filter((r) => r && r.dataset.state === "done").length;
+      const gone = rows.filter((r) => !r).length;
+      const busy = ids.length - done - failed.length - gone;
+      const parts = ["共 " + ids.length + " 个文件：已完成 " + done];
+      if (failed.length) parts.push("失败 " + failed.length);
+      if (busy) parts.push("处理中 " + busy);
+      if (gone) parts.push("已移除 " + gone);
+      note.textContent = parts.join("，");
+    });
+  }
+
+  // Changes of the files' rows (state, then what each file was recognised as) and of the
+  // dossier's progress are said in the polite live region; nothing on the page's first load.
+  let heard = null;
+  function announce(finished) {
+    const region = document.getElementById("announcer");
+    if (!region || !live) return;
+    const now = new Map();
+    live.querySelectorAll("tr.file-row[data-file-id]").forEach((r) => now.set(r.dataset.fileId, r.dataset.announce || ""));
+    const said = [];
+    if (heard !== null) {
+      for (const [id, text] of now) if (heard.get(id) !== text) said.push(text);
+    }
+    heard = now;
+    const files = live.querySelector("#files");
+    if (said.length && files) {
+      said.unshift("已处理 " + files.dataset.doneFiles + " / " + files.dataset.totalFiles + " 个文件");
+    }
+    if (finished) said.push("全部文件处理完成，整份申报的审查结果已更新");
+    if (said.length) region.textContent = said.join("；");
   }
 
   function schedule(delay) {
@@ -47,6 +99,7 @@
     const bar = document.createElement("progress");
     bar.max = 100; bar.value = 0;
     const note = document.createElement("span");
+    note.className = "note";
     note.textContent = "上传中";
     item.append(name, bar, note);
     if (list) list.prepend(item);
@@ -62,14 +115,15 @@
       if (xhr.status >= 200 && xhr.status < 300) {
         bar.value = 100;
         note.textContent = "已上传，排队处理";
+        item.dataset.ids = (body.files || []).map((f) => f.id).join(",");
       } else {
         note.textContent = message(body.detail, xhr.status);
-        note.className = "error";
+        note.className = "note error";
       }
       live.dataset.state = "processing";
       refresh();
     };
-    xhr.onerror = () => { note.textContent = "网络中断，请重试"; note.className = "error"; };
+    xhr.onerror = () => { note.textContent = "网络中断，请重试"; note.className = "note error"; };
     xhr.send(form);
   }
 
@@ -178,5 +232,6 @@
     }
   });
 
+  announce(false);
   schedule();
 })();
