@@ -12,11 +12,14 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from extractors.model import BBox, Line, Origin, Page, Word
 from extractors.normalize import MONTH_ONLY, fold
 from extractors.ocr import join_words, union
+
+if TYPE_CHECKING:
+    from extractors.layout import KeyValue
 
 
 @dataclass
@@ -31,6 +34,24 @@ class FieldValue:
     bbox: BBox | None = None
     note: str | None = None
     origin: str | None = None  # text layer, ocr or docx: an OCR'd value may be a misread
+
+    @classmethod
+    def of_pair(
+        cls, kv: KeyValue, field: str, value: Any, file: str, page: Page, material: str | None
+    ) -> FieldValue:
+        """A value a layout reader paired with its label (``extractors.layout``): the
+        label and value as read are its text, the pair's box and confidence its own."""
+        return cls(
+            field=field,
+            value=value,
+            file=file,
+            page=page.number,
+            text=f"{kv.label} {kv.value}",
+            confidence=round(min(0.99, kv.conf), 3),
+            material=material,
+            bbox=kv.bbox,
+            origin=str(page.origin),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         out = {

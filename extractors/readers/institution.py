@@ -58,15 +58,15 @@ def read_institution(file: str, page: Page, material: str | None) -> list[FieldV
         text = _TRAIL.sub("", _cut_at_labels(kv.value))
         if kv.field in ("applicant.name", "applicant.address"):
             if len(text) >= 4 and _CJK.search(text):
-                out.append(_field_value(kv, kv.field, _brackets(text), file, page, material))
+                out.append(FieldValue.of_pair(kv, kv.field, _brackets(text), file, page, material))
         elif kv.field == "applicant.legal_representative":
             m = _PERSON.match(text)
             if m:
-                out.append(_field_value(kv, kv.field, m.group(0), file, page, material))
+                out.append(FieldValue.of_pair(kv, kv.field, m.group(0), file, page, material))
         elif kv.field == "institution.validity" and (dates := find_dates(text)):
             valid_until = dates[-1].value
             out.append(
-                _field_value(kv, "institution.valid_until", valid_until, file, page, material)
+                FieldValue.of_pair(kv, "institution.valid_until", valid_until, file, page, material)
             )
     out.extend(_codes(file, page, material, pairs))
     return out
@@ -164,8 +164,8 @@ def _codes(file: str, page: Page, material: str | None, pairs: list[KeyValue]) -
         if len(token.value) != 18 or not identifiers.credit_code_shape(token.value):
             continue
         fixed = credit_code.repair(token.value)
-        found = _field_value(labelled, "applicant.credit_code", fixed or token.value, file, page,
-                             material)  # fmt: skip
+        value = fixed or token.value
+        found = FieldValue.of_pair(labelled, "applicant.credit_code", value, file, page, material)
         found.confidence = 0.6 if fixed else 0.3
         found.note = (
             f"识别结果“{token.value}”校验位不符，按常见误识修正为“{fixed}”"
@@ -178,19 +178,3 @@ def _codes(file: str, page: Page, material: str | None, pairs: list[KeyValue]) -
 
 def _brackets(text: str) -> str:
     return text.replace("(", "（").replace(")", "）")
-
-
-def _field_value(
-    kv: KeyValue, field: str, value: object, file: str, page: Page, material: str | None
-) -> FieldValue:
-    return FieldValue(
-        field=field,
-        value=value,
-        file=file,
-        page=page.number,
-        text=f"{kv.label} {kv.value}",
-        confidence=round(min(0.99, kv.conf), 3),
-        material=material,
-        bbox=kv.bbox,
-        origin=str(page.origin),
-    )

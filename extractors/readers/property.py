@@ -107,14 +107,16 @@ def read_property(file: str, page: Page, material: str | None) -> list[FieldValu
         elif kv.field == "premises.address":
             address = _TRAIL.sub("", kv.value)
             if len(address) >= 4 and re.search(r"[\u4e00-\u9fff]", address):
-                out.append(_field_value(kv, "premises.address", _brackets(address), file, page,
-                                        material))  # fmt: skip
+                address = _brackets(address)
+                out.append(
+                    FieldValue.of_pair(kv, "premises.address", address, file, page, material)
+                )
         elif kv.field == "property.unit_number":
             out.extend(_unit_number(kv, file, page, material))
         elif kv.field == "property.use":
             use = _TRAIL.sub("", kv.value)
             if use:
-                out.append(_field_value(kv, "property.use", use, file, page, material))
+                out.append(FieldValue.of_pair(kv, "property.use", use, file, page, material))
         elif kv.field == "property.term":
             out.extend(_term_end(kv, kv.value, file, page, material))
     areas = _areas(pairs, vocab) + _column_areas(page, vocab)
@@ -230,13 +232,13 @@ def _holder(kv: KeyValue, file: str, page: Page, material: str | None) -> list[F
         return []
     end = org_name(text)
     if end is not None:
-        return [_field_value(kv, "premises.holder", text[:end], file, page, material)]
+        return [FieldValue.of_pair(kv, "premises.holder", text[:end], file, page, material)]
     person = _PERSON.match(text)
     if person is None or not (person.group(0)[:1] in SURNAMES or person.group(0)[:2] in SURNAMES):
         return []  # neither an organisation's name nor a person's: not guessed
     name = person.group(0)
     rest = text[person.end() :]
-    found = _field_value(kv, "premises.holder", name, file, page, material)
+    found = FieldValue.of_pair(kv, "premises.holder", name, file, page, material)
     found.note = "权利人为自然人" + ("，另有共有人" if rest[:1] in ("、", "，", ",", "及") else "")
     return [found]
 
@@ -250,9 +252,11 @@ def _unit_number(kv: KeyValue, file: str, page: Page, material: str | None) -> l
     raw = re.sub(r"[^0-9A-Za-z]", "", fold(kv.value)).upper()
     for token in identifiers.tokens(raw):
         if token.kind == "property_unit":
-            return [_field_value(kv, "property.unit_number", token.value, file, page, material)]
+            return [
+                FieldValue.of_pair(kv, "property.unit_number", token.value, file, page, material)
+            ]
     if _UNIT_SHAPE.fullmatch(raw):  # GB read as G8, F as 7: its shape, doubted
-        found = _field_value(kv, "property.unit_number", raw, file, page, material)
+        found = FieldValue.of_pair(kv, "property.unit_number", raw, file, page, material)
         found.confidence = min(found.confidence, 0.6)
         found.note = f"不动产单元号“{raw}”与编码规则不完全相符，请人工核对"
         return [found]
@@ -559,7 +563,7 @@ def _term_end(
     dates = find_dates(text)
     if not dates:
         return []
-    return [_field_value(kv, "property.term_end", dates[-1].value, file, page, material)]
+    return [FieldValue.of_pair(kv, "property.term_end", dates[-1].value, file, page, material)]
 
 
 def _area_value(field: str, area: Area, file: str, page: Page, material: str | None) -> FieldValue:
@@ -572,22 +576,6 @@ def _area_value(field: str, area: Area, file: str, page: Page, material: str | N
         confidence=round(min(0.99, area.conf), 3),
         material=material,
         bbox=area.bbox,
-        origin=str(page.origin),
-    )
-
-
-def _field_value(
-    kv: KeyValue, field: str, value: object, file: str, page: Page, material: str | None
-) -> FieldValue:
-    return FieldValue(
-        field=field,
-        value=value,
-        file=file,
-        page=page.number,
-        text=f"{kv.label} {kv.value}",
-        confidence=round(min(0.99, kv.conf), 3),
-        material=material,
-        bbox=kv.bbox,
         origin=str(page.origin),
     )
 
