@@ -22,6 +22,7 @@ from extractors.model import BBox, Page
 
 _SPACE = re.compile(r"\s+")
 _LEAD = re.compile(r"^[:：;；,，.。·、|\]】)）\s]+")
+_SPECKS = re.compile(r"[·•.,，、'‘’`\-_~]*")  # marks OCR reads from specks before a label
 
 
 def compact(text: str) -> str:
@@ -60,6 +61,8 @@ class KeyValue:
     conf: float
     lines: int = 1  # value lines taken (a wrapped value has more)
     boxes: list[Box] = field(default_factory=list)
+    fragment: bool = False  # found by a piece of its label (label_fragments)
+    hidden_at: int | None = None  # characters may be lost here, under an overlay
 
 
 def page_boxes(page: Page) -> list[Box]:
@@ -135,9 +138,10 @@ def find_labels(boxes: list[Box], labels: Mapping[str, Iterable[str]]) -> list[B
     for box in sorted(boxes, key=lambda b: (b.cy, b.bbox[0])):
         if box.used:
             continue
-        hit = next(((lab, name) for lab, name in table if box.text.startswith(lab)), None)
+        speck = len(_SPECKS.match(box.text).group(0))  # ·法定代表人: a speck read first
+        hit = next(((lab, name) for lab, name in table if box.text.startswith(lab, speck)), None)
         if hit:
-            box.label, box.label_end = hit[1], len(hit[0])
+            box.label, box.label_end = hit[1], speck + len(hit[0])
             found.append(box)
             continue
         # A letter-spaced label: this box is its first characters, boxes to the right the
@@ -174,9 +178,12 @@ def key_values(
     page: Page,
     labels: Mapping[str, Iterable[str]],
     multiline: Iterable[str] = (),
+    fragments: bool = False,
 ) -> list[KeyValue]:
     """Each labelled value of the page, in reading order. ``multiline``: fields whose value
-    may wrap onto the lines below (an address, a name, a business scope)."""
+    may wrap onto the lines below (an address, a name, a business scope). ``fragments``:
+    also take a label of a justified label column of which OCR kept only a piece (see
+    ``label_fragments``); those values come after the whole labels have taken theirs."""
     boxes = page_boxes(page)
     if not boxes:
         return []
@@ -188,10 +195,168 @@ def key_values(
         kv = _value_of(label, boxes, line_height, label.label in wraps)
         if kv is not None:
             out.append(kv)
+    if fragments:
+        starts = [b.bbox[0] for kv in out for b in kv.boxes]
+        for label in label_fragments(boxes, labels, found, starts):
+            kv = _value_of(label, boxes, line_height, label.label in wraps, under=False)
+            if kv is not None:
+                kv.conf = round(kv.conf * FRAGMENT_DOUBT, 3)
+                kv.fragment = True
+                out.append(kv)
+        out.sort(key=lambda kv: (kv.bbox[1], kv.bbox[0]))
+    _overlaid(out, boxes)
     return out
 
 
-def _value_of(label: Box, boxes: list[Box], line_height: float, wraps: bool) -> KeyValue | None:
+# --------------------------------------------------------------------------- fragments
+
+FRAGMENT_DOUBT = 0.9  # a value found by a piece of its label is a little less sure
+# Labels spread to the column's width are the short ones (名称, 住所, 经营场所): a longer
+# one (统一社会信用代码, 法定代表人) fills the width itself and is read whole.
+SPACED = 4
+WRAP_GAP = 0.4  # the widest gap above a wrapped line, in lines
+
+
+def _pieces(labels: Mapping[str, Iterable[str]]) -> tuple[dict[str, str], dict[str, str]]:
+    """The proper tails and heads of the labels (名称 → 称, 名) that belong to one field
+    only: 所 ends 住所, 经营场所 and 营业场所, all an address; 号 ends 注册号 and 编号, two
+    fields, so it names none."""
+    tails: dict[str, set[str]] = {}
+    heads: dict[str, set[str]] = {}
+    short_tails: set[str] = set()  # pieces of labels short enough to be letter-spaced
+    short_heads: set[str] = set()
+    for name, names in labels.items():
+        for raw in names:
+            lab = compact(raw)
+            for i in range(1, len(lab)):
+                tails.setdefault(lab[i:], set()).add(name)
+                heads.setdefault(lab[:i], set()).add(name)
+                if len(lab) <= SPACED:
+                    short_tails.add(lab[i:])
+                    short_heads.add(lab[:i])
+    whole = {compact(raw) for names in labels.values() for raw in names}
+
+    def sure(pieces: dict[str, set[str]], short: set[str]) -> dict[str, str]:
+        return {
+            p: next(iter(f))
+            for p, f in pieces.items()
+            if len(f) == 1 and p in short and p not in whole
+        }
+
+    return sure(tails, short_tails), sure(heads, short_heads)
+
+
+def _label_right(box: Box) -> float:
+    """Where a label box's label ends (a box that also holds its value: after the label's
+    characters, each about as wide as the box is high)."""
+    if box.label_end >= len(box.text):
+        return box.bbox[2]
+    return box.bbox[0] + box.label_end * box.height  # a Han character is about square
+
+
+@dataclass
+class _Piece:
+    parts: list[Box]  # the boxes the piece is read from, left to right
+    piece: str  # the label's characters they hold
+    field: str
+    tail: bool  # the label's end (称) rather than its start (名)
+    x: float  # where the piece ends (a tail) or starts (a head)
+
+    @property
+    def box(self) -> Box:
+        return self.parts[0]
+
+
+def label_fragments(
+    boxes: list[Box],
+    labels: Mapping[str, Iterable[str]],
+    found: list[Box],
+    value_starts: Iterable[float] = (),
+) -> list[Box]:
+    """Labels of a justified label column (名　　称 spread to the width of 法定代表人) of
+    which OCR kept a piece: the tail (称, 营场所, or 所 read into its value: 所北京市…) or
+    the head (名, its 称 lost). A piece counts only where a label column is: a tail must
+    end where another label of the column ends (labels are justified to one right edge), a
+    head must start where another starts, on another row; the other may be a whole label
+    or a piece. A box that starts where the values of labels start (``value_starts``:
+    the left edges of their value boxes) is the value column's text (人力资源服务…, a
+    wrapped line), never a label. Among boxes no value has taken; returns the new label
+    boxes."""
+    tails, heads = _pieces(labels)
+    tail_order = sorted(tails, key=len, reverse=True)
+    found_pieces: list[_Piece] = []
+    free = [b for b in boxes if not b.used and b.label is None]
+    for box in sorted(free, key=lambda b: (b.cy, b.bbox[0])):
+        hit = _tail_piece(box, free, tail_order)
+        if hit is not None:
+            parts, piece = hit
+            last = parts[-1]
+            within = len(piece) - sum(len(p.text) for p in parts[:-1])  # chars in the last
+            if within < len(last.text):  # the value follows in the same box
+                end = last.bbox[0] + within * min(last.height, last.width)
+            else:
+                end = last.bbox[2]
+            found_pieces.append(_Piece(parts, piece, tails[piece], True, end))
+        elif box.text in heads:
+            found_pieces.append(_Piece([box], box.text, heads[box.text], False, box.bbox[0]))
+    # A box is in one piece at most: the longest (营场 + 所 rather than 所 alone); none
+    # starts where values start.
+    starts_of_values = list(value_starts)
+    pieces: list[_Piece] = []
+    for piece in sorted(found_pieces, key=lambda p: -len(p.piece)):
+        x0, h = piece.box.bbox[0], max(piece.box.height, 1.0)
+        if any(abs(x0 - x) <= 0.5 * h for x in starts_of_values):
+            continue
+        if not any(part in p.parts for p in pieces for part in piece.parts):
+            pieces.append(piece)
+    pieces.sort(key=lambda p: (p.box.cy, p.box.bbox[0]))
+    ends = [(_label_right(b), b.cy) for b in found]
+    starts = [(b.bbox[0], b.cy) for b in found]
+    out: list[Box] = []
+    for piece in pieces:
+        box, h = piece.box, max(piece.box.height, 1.0)
+        others = (ends if piece.tail else starts) + [
+            (p.x, p.box.cy) for p in pieces if p is not piece and p.tail == piece.tail
+        ]
+        if not any(abs(piece.x - x) <= 0.7 * h and abs(cy - box.cy) > 0.6 * h for x, cy in others):
+            continue
+        parts = piece.parts
+        union = (min(p.bbox[0] for p in parts), min(p.bbox[1] for p in parts),
+                 max(p.bbox[2] for p in parts), max(p.bbox[3] for p in parts))  # fmt: skip
+        label = Box("".join(p.text for p in parts), union, min(p.conf for p in parts),
+                    piece.field, len(piece.piece))  # fmt: skip
+        for p in parts:
+            p.used = True
+        boxes.append(label)
+        out.append(label)
+    return out
+
+
+def _tail_piece(box: Box, free: list[Box], tails: list[str]) -> tuple[list[Box], str] | None:
+    """The tail of a label that ``box`` starts, alone or with the boxes right of it on its
+    row (营场 + 所), longest first: (the boxes, the tail)."""
+    for tail in tails:
+        if box.text.startswith(tail):
+            return [box], tail
+    parts, text = [box], box.text
+    if not any(t.startswith(text) for t in tails):
+        return None
+    for mate in _row_mates(box, free):
+        if mate.used or mate.bbox[0] - parts[-1].bbox[2] > 2 * max(box.height, 1):
+            break
+        text += mate.text
+        parts.append(mate)
+        hit = next((t for t in tails if text.startswith(t)), None)
+        if hit:
+            return parts, hit
+        if not any(t.startswith(text) for t in tails):
+            break
+    return None
+
+
+def _value_of(
+    label: Box, boxes: list[Box], line_height: float, wraps: bool, under: bool = True
+) -> KeyValue | None:
     taken: list[Box] = []
     first = _LEAD.sub("", label.text[label.label_end :])
     text = first
@@ -230,12 +395,12 @@ def _value_of(label: Box, boxes: list[Box], line_height: float, wraps: bool) -> 
     if not text:
         # Nothing beside the label: some designs print the value under it, a little to the
         # right (the older 企业法人营业执照's dates).
-        under = _value_under(label, boxes)
-        if under is None:
+        below = _value_under(label, boxes) if under else None
+        if below is None:
             return None
-        taken.append(under)
-        value_boxes.append(under)
-        text = under.text
+        taken.append(below)
+        value_boxes.append(below)
+        text = below.text
     lines = 1
     if wraps:
         # Where the value's first line starts: its own box, or (label and value read as one
@@ -247,12 +412,15 @@ def _value_of(label: Box, boxes: list[Box], line_height: float, wraps: bool) -> 
             lo = label.bbox[0] + label.label_end * label.width / max(len(label.text), 1)
             hi = lo + 3 * row_height
         bottom = max(b.bbox[3] for b in taken) if taken else label.bbox[3]
+        # A wrapped line follows at the field's own line spacing (on real licences its
+        # gap is at most a fifth of a line); the next row is set further down (half a line
+        # or more), so a row whose label OCR lost is not taken for a wrapped line.
         while True:
             below = [
                 b
                 for b in boxes
                 if not b.used and b.label is None and b not in taken
-                and -0.6 * row_height <= b.bbox[1] - bottom <= 0.6 * row_height
+                and -0.6 * row_height <= b.bbox[1] - bottom <= WRAP_GAP * row_height
                 and lo - 1.2 * row_height <= b.bbox[0] <= hi + 1.2 * row_height
                 and 0.4 * row_height <= b.height <= 1.6 * row_height
             ]  # fmt: skip
@@ -267,6 +435,14 @@ def _value_of(label: Box, boxes: list[Box], line_height: float, wraps: bool) -> 
                 for b in boxes
             ):
                 break  # words left of it, in this field's columns: a row of its own
+            if any(
+                b.label is not None
+                and b is not label
+                and 0 <= nxt.bbox[0] - _label_right(b) <= 3 * row_height
+                and _overlap(b.bbox, nxt.bbox) >= 0.5
+                for b in boxes
+            ):
+                break  # right after another label on its row: that label's value
             taken.append(nxt)
             value_boxes.append(nxt)
             text += nxt.text
@@ -287,3 +463,28 @@ def _value_of(label: Box, boxes: list[Box], line_height: float, wraps: bool) -> 
         lines=lines,
         boxes=value_boxes,
     )
+
+
+def _overlaid(pairs: list[KeyValue], boxes: list[Box]) -> None:
+    """A value line that wraps but ends under a stamp or overlay printed over it (text of a
+    much larger size: 审核用, 仅供…使用) may have lost its last characters there: the
+    value's ``hidden_at`` says after which of its characters."""
+    for kv in pairs:
+        if kv.lines < 2:
+            continue
+        at = len(kv.value) - sum(len(b.text) for b in kv.boxes)  # the label box's share
+        for i, line in enumerate(kv.boxes):
+            at += len(line.text)
+            after = kv.boxes[i + 1] if i + 1 < len(kv.boxes) else None
+            if after is None or after.bbox[1] < line.bbox[3] - 0.3 * line.height:
+                continue  # the value's last line, or the next box is on the same line
+            x, y = line.bbox[2], line.cy
+            if any(
+                o not in kv.boxes
+                and o.height >= 2.5 * line.height
+                and o.bbox[0] - 0.5 * line.height <= x <= o.bbox[2]
+                and o.bbox[1] <= y <= o.bbox[3]
+                for o in boxes
+            ):
+                kv.hidden_at = at
+                break

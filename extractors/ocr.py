@@ -1,4 +1,5 @@
-"""OCR behind one small interface, with tesseract as the default engine.
+"""OCR behind one small interface: RapidOCR (PP-OCRv6) for pictures, tesseract for long
+scans (``engines``).
 
 Engines read an image file (a path: pytesseract would re-encode a PIL image on every
 call) and return blocks of lines of words with boxes and confidences in pixels.
@@ -239,10 +240,11 @@ def _from_tesseract_data(data: dict[str, list], width: int, height: int) -> OcrR
 
 @dataclass(frozen=True)
 class RapidOcrEngine:
-    """RapidOCR (PaddleOCR's PP-OCR models on onnxruntime, the models inside the wheel, so
-    it works offline). Measured here: it reads formatted figures and tables that tesseract
-    garbles, at 2–3 s a page and about 1 GB of memory per process. Optional
-    (``pip install .[rapidocr]``) and chosen with ``INTAKE_OCR_ENGINE=rapidocr``."""
+    """RapidOCR 1.x (``rapidocr-onnxruntime``: PaddleOCR's PP-OCRv4 models on onnxruntime,
+    inside the wheel, so it works offline). It reads formatted figures and tables that
+    tesseract garbles, at 2–3 s a page and about 1 GB of memory per process. No longer the
+    default (``rapidocr3`` reads real licences better); optional (``pip install
+    .[ppocr-v4]``) and chosen with ``INTAKE_OCR_ENGINE=rapidocr``."""
 
     name: str = "rapidocr"
     min_side: int = 0  # it scales pictures itself
@@ -298,7 +300,7 @@ def _rapidocr():
     return RapidOCR()
 
 
-ENGINES = ("auto", "rapidocr", "tesseract")
+ENGINES = ("auto", "rapidocr3", "rapidocr", "tesseract")
 
 
 def engines(
@@ -307,16 +309,25 @@ def engines(
     """The engines a setting names: (for pictures and short scans, for long scans).
 
     ``auto`` reads pictures and scans of up to ``ParseOptions.long_scan`` pages with
-    RapidOCR (measured on the dev corpus: 0.99 of field values against tesseract's 0.95; it
-    reads seals, letter-spaced labels and table figures that tesseract garbles) and long
-    scans with tesseract (a third of the time a page, a tenth of the memory). Without
-    RapidOCR installed, ``auto`` is tesseract throughout."""
+    RapidOCR and long scans with tesseract (a third of the time a page, a tenth of the
+    memory). RapidOCR is ``rapidocr3`` (rapidocr 3.x, PP-OCRv6) when it is installed: on
+    the 40 real licences it read more of every field than PP-OCRv4 (``rapidocr``, the
+    ``rapidocr-onnxruntime`` package; see benchmarks/RESULTS.md); without either, ``auto``
+    is tesseract throughout."""
     tesseract = TesseractEngine(lang=lang, psm=psm, timeout=timeout, digits=digits)
     if name == "tesseract":
         return tesseract, tesseract
     if name == "rapidocr":
         return RapidOcrEngine(), RapidOcrEngine()
+    if name == "rapidocr3":
+        from extractors.ocr_rapid3 import RapidOcr3Engine
+
+        return RapidOcr3Engine(), RapidOcr3Engine()
     if name == "auto":
+        if rapidocr3_available():
+            from extractors.ocr_rapid3 import RapidOcr3Engine
+
+            return RapidOcr3Engine(), tesseract
         return (RapidOcrEngine(), tesseract) if rapidocr_available() else (tesseract, tesseract)
     raise ValueError(f"unknown OCR engine {name!r} (one of {', '.join(ENGINES)})")
 
@@ -326,6 +337,13 @@ def rapidocr_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+
+
+@lru_cache(maxsize=1)
+def rapidocr3_available() -> bool:
+    from extractors.ocr_rapid3 import available
+
+    return available()
 
 
 def engine(name: str, lang: str, psm: int, timeout: float, digits: bool = False) -> OcrEngine:

@@ -1,5 +1,6 @@
 """RapidOCR 3.x (the ``rapidocr`` package) behind the same interface as
-``extractors.ocr.RapidOcrEngine``.
+``extractors.ocr.RapidOcrEngine``: the engine ``auto`` reads pictures and short scans with
+(``extractors.ocr.engines``; the figures in benchmarks/RESULTS.md, section 8).
 
 The 3.10 wheel carries PP-OCRv6 *small* detection and recognition models and the v2.0
 text-line direction classifier (0°/180° per line, not page orientation), so it works

@@ -55,19 +55,74 @@ def _every_label() -> list[str]:
 def read_licence(file: str, page: Page, material: str | None) -> list[FieldValue]:
     """The contract's applicant fields printed on one licence page."""
     labels, wraps = vocabulary()
-    pairs = key_values(page, labels, multiline=wraps)
+    pairs = key_values(page, labels, multiline=wraps, fragments=True)
     every_label = _every_label()
     pairs += _split_joined(pairs, labels, every_label)
     out: list[FieldValue] = []
     for kv in pairs:
+        if kv.hidden_at is not None:  # a line ends under a stamp: mark where text is lost
+            kv.value = f"{kv.value[: kv.hidden_at]}…{kv.value[kv.hidden_at :]}"
         value = _value(kv, every_label)
         if value is None:
             continue
         out.append(_field_value(kv, value, file, page, material))
+        if kv.hidden_at is not None:
+            out[-1].confidence = min(out[-1].confidence, 0.3)
+            out[-1].note = "该项有一行的末尾被印章或覆盖文字遮住，“…”处可能缺字，请人工核对"
+        elif kv.fragment:
+            out[-1].note = "标签只识别出一部分，按版面位置对应，请人工核对"
     out.extend(_codes(file, page, material, pairs))
     if not any(v.field == "applicant.established" for v in out):
         out.extend(_from_period(pairs, file, page, material))
+    if not any(v.field == "applicant.legal_representative" for v in out):
+        out.extend(_unlabelled_person(pairs, file, page, material))
     return out
+
+
+# The fields whose values start the value column of a licence's label column.
+_COLUMN = ("applicant.name", "applicant.type", "applicant.address", "applicant.established",
+           "applicant.registered_capital", "licence.period", "licence.scope")  # fmt: skip
+
+
+def _unlabelled_person(
+    pairs: list[KeyValue], file: str, page: Page, material: str | None
+) -> list[FieldValue]:
+    """法定代表人's label lost (OCR kept none of it) but its value read: a line that is a
+    person's name and nothing else, alone on its row, starting where the values of the same
+    label column start, between that column's labelled rows. Doubted."""
+    from extractors.fields import SURNAMES
+
+    column = [kv for kv in pairs if kv.field in _COLUMN and kv.boxes]
+    taken = {b.bbox for kv in pairs for b in kv.boxes} | {kv.bbox for kv in pairs}
+    lines = [ln for ln in page.lines if ln.bbox is not None]
+    for line in lines:
+        text = compact(line.text)
+        x0, y0, _, y1 = line.bbox
+        h = max(y1 - y0, 1.0)
+        if line.bbox in taken or not _PERSON.fullmatch(text) or len(text) > 4:
+            continue
+        if text[0] not in SURNAMES and text[:2] not in SURNAMES:
+            continue
+        same = [kv for kv in column if abs(kv.boxes[0].bbox[0] - x0) <= 0.7 * h]
+        cys = [(kv.boxes[0].bbox[1] + kv.boxes[0].bbox[3]) / 2 for kv in same]
+        if len(same) < 2 or not min(cys) < (y0 + y1) / 2 < max(cys):
+            continue
+        if any(
+            o is not line and o.bbox[2] <= x0 + 0.2 * h and _level(o.bbox, line.bbox) for o in lines
+        ):
+            continue  # something left of it on its row: a label OCR misread, or a column
+        kv = KeyValue("applicant.legal_representative", "", text, line.bbox,
+                      line.conf if line.conf is not None else 1.0)  # fmt: skip
+        found = _field_value(kv, text, file, page, material)
+        found.confidence = min(found.confidence, 0.5)
+        found.note = "未识别出法定代表人的标签，按版面位置与姓名形式取值，请人工核对"
+        return [found]
+    return []
+
+
+def _level(a, b) -> bool:
+    top, bottom = max(a[1], b[1]), min(a[3], b[3])
+    return bottom - top >= 0.5 * min(a[3] - a[1], b[3] - b[1])
 
 
 def _from_period(pairs: list[KeyValue], file: str, page: Page, material: str | None) -> list:

@@ -1,14 +1,24 @@
-"""The OCR engines behind one interface: tesseract's figure re-read, and RapidOCR."""
+"""The OCR engines behind one interface: tesseract's figure re-read, and RapidOCR (PP-OCRv6,
+the default for pictures, and PP-OCRv4)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw
 
+from extractors.errors import OcrFailedError
 from extractors.fields import visual_rows
 from extractors.model import Page
-from extractors.ocr import RapidOcrEngine, TesseractEngine, engine, engines
+from extractors.ocr import (
+    RapidOcrEngine,
+    TesseractEngine,
+    engine,
+    engines,
+    rapidocr_available,
+)
+from extractors.ocr_rapid3 import RapidOcr3Engine
 from extractors.registry import ParseOptions
 from tests.fixtures import factory
 
@@ -54,13 +64,24 @@ def test_the_figure_pass_keeps_a_row_number_apart(tmp_path):
         assert "6,300,572.61" in words and "146,300,572.61" not in words
 
 
-def test_rapidocr_behind_the_same_interface(tmp_path):
+@pytest.mark.parametrize("make", [
+    pytest.param(RapidOcr3Engine, id="rapidocr3-ppocr-v6"),
+    pytest.param(RapidOcrEngine, id="rapidocr-ppocr-v4", marks=pytest.mark.skipif(
+        not rapidocr_available(), reason="the ppocr-v4 extra is not installed")),
+])  # fmt: skip
+def test_rapidocr_behind_the_same_interface(tmp_path, make):
     path = figures_page(tmp_path / "p.pgm")
-    result = RapidOcrEngine().read(path, 1654, 700)
+    result = make().read(path, 1654, 700)
     lines = _lines(result)
     assert any("资产总计" in ln and "6,300,572.61" in ln for ln in lines), lines
     assert all(0 <= w.conf <= 1 for b in result.blocks for ln in b.lines for w in ln.words)
     assert result.width == 1654 and result.conf is not None
+
+
+def test_a_model_not_in_the_wheel_is_refused_not_downloaded(tmp_path):
+    path = figures_page(tmp_path / "p.pgm")
+    with pytest.raises(OcrFailedError, match="not in the wheel"):
+        RapidOcr3Engine(model_type="medium").read(path, 1654, 700)
 
 
 def test_engine_setting():
@@ -68,8 +89,10 @@ def test_engine_setting():
         lang="chi_sim", psm=6, timeout=30.0, digits=False
     )
     assert isinstance(engine("rapidocr", "chi_sim", 4, 30.0), RapidOcrEngine)
+    assert isinstance(engine("rapidocr3", "chi_sim", 4, 30.0), RapidOcr3Engine)
+    # auto: PP-OCRv6 for pictures and short scans (it is a dependency), tesseract for long.
     short, long = engines("auto", "chi_sim+eng", 4, 30.0)
-    assert isinstance(short, RapidOcrEngine) and isinstance(long, TesseractEngine)
+    assert isinstance(short, RapidOcr3Engine) and isinstance(long, TesseractEngine)
     options = ParseOptions(ocr=short, ocr_long=long, long_scan=30)
     assert options.engine_for(1) is short and options.engine_for(30) is short
     assert options.engine_for(31) is long  # a long scan: the lighter engine
