@@ -53,6 +53,33 @@ class FieldValue:
             origin=str(page.origin),
         )
 
+    @classmethod
+    def credit_codes(cls, file: str, page: Page, material: str | None) -> list[FieldValue]:
+        """Every valid credit code printed on a page as a whole token (never a slice of a
+        longer number: ``extractors.identifiers``), once each, with its line."""
+        from extractors import identifiers
+
+        out: list[FieldValue] = []
+        for line in page.lines:
+            for token in identifiers.tokens(line.text):
+                if token.kind != "credit_code" or any(v.value == token.value for v in out):
+                    continue
+                conf = line.conf if line.conf is not None else 1
+                out.append(
+                    cls(
+                        field="applicant.credit_code",
+                        value=token.value,
+                        file=file,
+                        page=page.number,
+                        text=line.text,
+                        confidence=round(min(0.99, conf), 3),
+                        material=material,
+                        bbox=line.bbox,
+                        origin=str(page.origin),
+                    )
+                )
+        return out
+
     def as_dict(self) -> dict[str, Any]:
         out = {
             "value": self.value,

@@ -139,24 +139,7 @@ def _codes(file: str, page: Page, material: str | None, pairs: list[KeyValue]) -
     """The credit code: a valid whole token anywhere on the page (the certificate prints
     only its own); else the labelled one, mended by a single OCR confusion or given as
     printed at low confidence. A 证书号 (事证第…号) is no credit code."""
-    out: list[FieldValue] = []
-    for line in page.lines:
-        for token in identifiers.tokens(line.text):
-            if token.kind != "credit_code" or any(v.value == token.value for v in out):
-                continue
-            out.append(
-                FieldValue(
-                    field="applicant.credit_code",
-                    value=token.value,
-                    file=file,
-                    page=page.number,
-                    text=line.text,
-                    confidence=round(min(0.99, line.conf if line.conf is not None else 1), 3),
-                    material=material,
-                    bbox=line.bbox,
-                    origin=str(page.origin),
-                )
-            )
+    out = FieldValue.credit_codes(file, page, material)
     labelled = next((kv for kv in pairs if kv.field == "applicant.credit_code"), None)
     if out or labelled is None:
         return out

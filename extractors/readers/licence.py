@@ -208,18 +208,10 @@ def _field_value(
 ) -> FieldValue:
     from extractors.fields import FieldValue
 
-    return FieldValue(
-        field=kv.field,
-        value=value,
-        file=file,
-        page=page.number,
-        text=f"{kv.label} {kv.value}",
-        confidence=round(min(0.99, kv.conf), 3),
-        material=material,
-        bbox=kv.bbox,
-        origin=str(page.origin),
-        **extra,
-    )
+    found = FieldValue.of_pair(kv, kv.field, value, file, page, material)
+    for name, given in extra.items():
+        setattr(found, name, given)
+    return found
 
 
 def _codes(file: str, page: Page, material: str | None, pairs: list[KeyValue]) -> list:
@@ -229,27 +221,8 @@ def _codes(file: str, page: Page, material: str | None, pairs: list[KeyValue]) -
     checks then ask a person). A licence with only a 注册号 has no credit code."""
     from extractors.fields import FieldValue
 
-    out: list[FieldValue] = []
-    seen: set[str] = set()
+    out = FieldValue.credit_codes(file, page, material)
     labelled = {kv.field: kv for kv in pairs}
-    for line in page.lines:
-        for token in identifiers.tokens(line.text):
-            if token.kind != "credit_code" or token.value in seen:
-                continue
-            seen.add(token.value)
-            out.append(
-                FieldValue(
-                    field="applicant.credit_code",
-                    value=token.value,
-                    file=file,
-                    page=page.number,
-                    text=line.text,
-                    confidence=round(min(0.99, line.conf if line.conf is not None else 1), 3),
-                    material=material,
-                    bbox=line.bbox,
-                    origin=str(page.origin),
-                )
-            )
     code = labelled.get("applicant.credit_code")
     if not out and code is not None:
         raw = _COPY_MARK.sub("", code.value)
