@@ -18,8 +18,9 @@ BBox = tuple[float, float, float, float]
 
 # 2: seals; 3: OCR without table rules; 4: nor seal ink; 5: form tables only; 6: rule check;
 # 7: picture hashes; 8: pictures lying on their side turned upright (Page.turned), small
-# pictures no longer enlarged for RapidOCR
-MODEL_VERSION = 8
+# pictures no longer enlarged for RapidOCR; 9: scanned PDF pages turned upright too, and
+# pages upside down (orientation decided before reading)
+MODEL_VERSION = 9
 
 
 class Origin(StrEnum):

@@ -1,6 +1,7 @@
 """Pictures (JPEG, PNG, TIFF with all its frames, BMP, WebP): turned upright by their
-EXIF tag, checked against decompression bombs, then OCR'd page by page. Each frame is
-hashed as stored (extractors.pictures), a single picture's file as a whole too."""
+EXIF tag, then by what their lines say when they still lie turned (``Page.turned``),
+checked against decompression bombs, then OCR'd page by page. Each frame is hashed as
+stored (extractors.pictures), a single picture's file as a whole too."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from extractors.errors import CorruptFileError, ImageTooLargeError, TooManyPages
 from extractors.marks import find_seals, to_page
 from extractors.model import Document, Page
 from extractors.ocr import map_bounded
-from extractors.parsers.ocrpage import MIN_SIDE, ocr_page, prepare_for_ocr
+from extractors.parsers.ocrpage import MIN_SIDE, ocr_page, prepare_for_ocr, turn_upright
 from extractors.pictures import file_hash, pixel_hash, unique
 from extractors.registry import ParseOptions
 from extractors.sniff import JPEG, PNG, TIFF
@@ -41,11 +42,10 @@ class ImageParser:
             whole = _file_hash(path) if total == 1 else []  # the file is that one picture
 
             def read(item) -> Page:
-                number, target, size, back, width, height, rotation, marks, pixels = item
-                page = ocr_page(reader, target, size, back, number, width, height, "px")
+                number, target, size, back, width, height, rotation, marks, pixels, lie = item
+                page = ocr_page(reader, target, size, back, number, width, height, "px", lie, marks)
                 page.rotation = rotation
                 page.images = 1
-                page.marks = marks
                 page.pictures = unique(whole + pixels)
                 target.unlink(missing_ok=True)
                 return page
@@ -96,12 +96,14 @@ def _frames(path: Path, options: ParseOptions, tmp: Path):
                 except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
                     raise ImageTooLargeError(str(exc)) from exc
                 pixels = _pixel_hash(frame, number)  # as stored, whatever its EXIF tag
+                # Turned upright, if it lies turned with no tag to say so, before anything else.
+                upright, lie = turn_upright(engine, upright)
                 seals = find_seals(upright)
                 marks = to_page(seals, upright.width, upright.height)
                 target = tmp / f"f{number}.pgm"
                 back = prepare_for_ocr(upright, target, seals, min_side)
                 size = upright.size
-                yield (number, target, size, back, size[0], size[1], rotation, marks, pixels)
+                yield (number, target, size, back, size[0], size[1], rotation, marks, pixels, lie)
 
 
 def _pixel_hash(frame: Image.Image, number: int) -> list[str]:

@@ -17,10 +17,11 @@ from extractors.errors import CorruptFileError, EncryptedFileError, TooManyPages
 from extractors.marks import find_seals, to_page
 from extractors.model import Block, Document, Line, Mark, Origin, Page, Table, Word
 from extractors.ocr import map_bounded, union
-from extractors.parsers.ocrpage import ocr_page, prepare_for_ocr
+from extractors.parsers.ocrpage import ocr_page, prepare_for_ocr, turn_box, turn_upright
 from extractors.pictures import pixel_hash, raw_hash, unique
 from extractors.registry import ParseOptions
 from extractors.sniff import PDF
+from extractors.vocabulary import form_labels
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +89,7 @@ class PdfParser:
 # Labels of the forms whose tables extraction reads cell by cell (基本情况表, 推荐表). A
 # ruled page with three of them is a form; a statement or an annual report's table is not,
 # and pdfplumber's table finder (~0.3 s a dense page) is not run on it.
-FORM_LABELS = (
-    "单位名称", "统一社会信用代码", "法定代表人", "成立时间", "成立日期", "注册地址", "单位地址",
-    "联系人", "资产总额", "资产合计", "营业收入", "服务场地面积", "服务人员", "满意度", "公益性",
-    "集聚服务机构", "推荐单位", "平台名称", "运营单位", "单位性质",
-)  # fmt: skip
+FORM_LABELS = form_labels()  # the vocabulary's: labels only a filled-in form prints
 
 
 def _form_like(page: Page) -> bool:
@@ -124,8 +121,14 @@ def _text_page(
 ) -> tuple[Page | None, int, list[str]]:
     """Read a page's text layer into lines with boxes, or None when it has no usable text
     (a scan, or text whose font has no Unicode mapping). Also counts ruling lines and
-    hashes the page's main pictures (for a page to OCR too)."""
+    hashes the page's main pictures (for a page to OCR too).
+
+    Boxes are those of the page as shown, its /Rotate applied, as its size and renderings
+    are: pdfium gives characters' boxes in the page's own space, unturned (a landscape page
+    stored portrait with /Rotate 90 had its lines at negative heights)."""
     width, height = page.get_size()
+    rotation = page.get_rotation()
+    unturned = (height, width) if rotation in (90, 270) else (width, height)
     textpage = page.get_textpage()
     try:
         n = textpage.count_chars()
@@ -133,18 +136,20 @@ def _text_page(
         real = 0
         rect = pdfium_c.FS_RECTF()
         for i in range(n):
-            code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
-            ch = chr(code) if 0 < code < 0x110000 else "\ufffd"
+            ch = _char(textpage, i)
             box = None
             if _is_real(ch):
                 real += 1
                 if pdfium_c.FPDFText_GetLooseCharBox(textpage.raw, i, ctypes.byref(rect)):
-                    box = (rect.left, height - rect.top, rect.right, height - rect.bottom)
+                    top = unturned[1]
+                    box = (rect.left, top - rect.top, rect.right, top - rect.bottom)
+                    if rotation:
+                        box = turn_box(box, rotation, *unturned)
             chars.append((ch, box))
     finally:
         textpage.close()
     images, rules, pictures, hashes = _count_objects(page, width * height, max_pixels)
-    if real < MIN_TEXT_CHARS or (real < 60 and images) or _garbled(chars, real):
+    if _wants_ocr(real, images, chars):
         return None, rules, hashes
     return (
         Page(
@@ -161,6 +166,40 @@ def _text_page(
         rules,
         hashes,
     )
+
+
+def read_by_ocr(page: pdfium.PdfPage) -> bool:
+    """Whether the parser reads ``page`` by OCR, decided as ``_text_page`` decides it but
+    without boxes, hashes or seals: a page's picture needs it (an OCR'd page may have been
+    turned upright, ``Page.turned``, a text page never is)."""
+    width, height = page.get_size()
+    textpage = page.get_textpage()
+    try:
+        chars = [(_char(textpage, i), None) for i in range(textpage.count_chars())]
+    finally:
+        textpage.close()
+    real = sum(1 for ch, _ in chars if _is_real(ch))
+    images = 0
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
+        left, bottom, right, top = obj.get_bounds()
+        images += _page_sized(right - left, top - bottom, width * height)
+    return _wants_ocr(real, images, chars)
+
+
+def _char(textpage: pdfium.PdfTextPage, index: int) -> str:
+    code = pdfium_c.FPDFText_GetUnicode(textpage.raw, index)
+    return chr(code) if 0 < code < 0x110000 else "\ufffd"
+
+
+def _wants_ocr(real: int, images: int, chars: list[tuple[str, object]]) -> bool:
+    """No usable text layer: too few characters, a few beside a page-sized picture (a scan
+    with a little text on it), or mostly characters without a Unicode mapping."""
+    return real < MIN_TEXT_CHARS or (real < 60 and images > 0) or _garbled(chars, real)
+
+
+def _page_sized(width: float, height: float, area: float) -> bool:
+    """A picture over a quarter of the page: a scanned or photographed page."""
+    return width * height > 0.25 * area
 
 
 def _garbled(chars: list[tuple[str, object]], real: int) -> bool:
@@ -182,7 +221,7 @@ def _count_objects(
         left, bottom, right, top = obj.get_bounds()
         w, h = right - left, top - bottom
         if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            if w * h > 0.25 * area:
+            if _page_sized(w, h, area):
                 images += 1
                 hashes += _picture_hashes(obj, max_pixels)
             if min(w, h) >= 30:
@@ -350,7 +389,10 @@ def _cell(value: str | None) -> str | None:
 
 def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOptions):
     """Render pages one at a time (at most ``ocr_workers`` in flight) and OCR them in
-    parallel; boxes are converted back to PDF points."""
+    parallel; boxes are converted back to PDF points. pdfium renders a page as its /Rotate
+    entry turns it (and gives its size so); a scan still lying on its side or upside down
+    after that is turned upright before it is prepared and read (``turn_upright``;
+    ``Page.turned`` counts from the rendering)."""
     scale = options.ocr_dpi / 72
     total = len(indices)
     reader = options.engine_for(total)
@@ -360,22 +402,26 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
             for index in indices:
                 page = pdf[index]
                 try:
-                    width, height = page.get_size()
+                    width, height = page.get_size()  # as /Rotate turns it, as it renders
                     bitmap = page.render(scale=scale)  # colour: seals are red
-                    image = bitmap.to_pil()
+                    rendering = bitmap.to_pil()
+                    image, lie = turn_upright(reader, rendering)
+                    if image is not rendering and lie.turn in (90, 270):
+                        width, height = height, width
                     seals = find_seals(image)
                     marks = to_page(seals, width, height)
                     target = Path(tmp) / f"p{index + 1}.pgm"
                     back = prepare_for_ocr(image, target, seals)
                     size = image.size
                     image.close()
+                    rendering.close()
                     bitmap.close()
                 finally:
                     page.close()
-                yield index, target, size, back, width, height, marks
+                yield index, target, size, back, width, height, marks, lie
 
         def read(item) -> Page:
-            index, target, size, back, width, height, marks = item
+            index, target, size, back, width, height, marks, lie = item
             try:
                 page = ocr_page(
                     reader,
@@ -386,8 +432,9 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
                     round(width, 2),
                     round(height, 2),
                     "pt",
+                    lie,
+                    marks,
                 )
-                page.marks = marks
                 return page
             finally:
                 target.unlink(missing_ok=True)

@@ -63,13 +63,15 @@ class _Pages:
         self.store = store
         self.types: dict[str, str | None] = {}
         self.images: dict[tuple[str, int], tuple[Image.Image | None, float]] = {}
-        self.turns: dict[str, list[int]] = {}
+        self.turns: dict[str, dict[int, int]] = {}
 
-    def _turns(self, sha: str) -> list[int]:
-        """How far each page of a picture file was turned upright (read once a file)."""
+    def _turned(self, sha: str, page: int) -> int:
+        """How far a page was turned upright before it was read (``Page.turned``): the
+        parsed document is read once a file, and only for pages read by OCR."""
         if sha not in self.turns:
-            self.turns[sha] = [p.turned for p in self.store.load_document(sha).pages]
-        return self.turns[sha]
+            pages = self.store.load_document(sha).pages
+            self.turns[sha] = {p.number: p.turned for p in pages}
+        return self.turns[sha].get(page, 0)
 
     def get(self, sha: str, page: int) -> tuple[Image.Image | None, float]:
         if (sha, page) in self.images:
@@ -86,13 +88,17 @@ class _Pages:
                 self.types[sha] = None
         media_type = self.types[sha]
         found: tuple[Image.Image | None, float] = (None, 1.0)
+        # A page OCR'd after turning it upright has its boxes in the turned picture, and is
+        # shown turned the same way. A picture's parsed document is a small page a frame; a
+        # PDF's is read only for a page read by OCR (a scan's lines: small), never for a
+        # text page (an annual report's JSON is megabytes).
         if media_type == PDF:
-            found = _pdf_page(blob, page)
+            image, scale, scanned = _pdf_page(blob, page)
+            turned = self._turned(sha, page) if scanned else 0
+            found = (_turn(image, turned), scale)
         elif media_type is not None and media_type.startswith("image"):
-            # A picture OCR'd after turning it upright has its boxes in the turned picture
-            # (a picture's parsed document is one small page a frame: cheap to read).
-            turned = self._turns(sha)[page - 1]
-            found = (_picture(blob, page, turned), 1.0)  # DOCX: no geometry to show
+            found = (_turn(_picture(blob, page), self._turned(sha, page)), 1.0)
+        # DOCX: no geometry to show
         self.images[(sha, page)] = found
         return found
 
@@ -124,29 +130,40 @@ def _crop(pages: _Pages, sha: str, page: int, bbox: list[float]) -> str | None:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def _pdf_page(blob: Path, page: int) -> tuple[Image.Image, float]:
+def _pdf_page(blob: Path, page: int) -> tuple[Image.Image, float, bool]:
+    """The page rendered as pdfium renders it for OCR (its /Rotate applied), the scale, and
+    whether the parser read it by OCR."""
     import pypdfium2 as pdfium
+
+    from extractors.parsers.pdf import read_by_ocr
 
     scale = 2.0  # 144 dpi: small print stays legible
     with _PDFIUM:  # PDFium must not be entered from two threads (the API's threadpool)
         pdf = pdfium.PdfDocument(str(blob))
         try:
-            rendered = pdf[page - 1].render(scale=scale)
+            source = pdf[page - 1]
+            rendered = source.render(scale=scale)
             image = rendered.to_pil()
             image.load()
             rendered.close()
+            scanned = read_by_ocr(source)
         finally:
             pdf.close()
-    return image, scale
+    return image, scale, scanned
 
 
-def _picture(blob: Path, page: int, turned: int = 0) -> Image.Image | None:
+def _picture(blob: Path, page: int) -> Image.Image:
     with Image.open(blob) as image:
         for _ in range(page - 1):
             image.seek(image.tell() + 1)
         upright = ImageOps.exif_transpose(image)
         upright.load()
-        return upright.rotate(-turned, expand=True) if turned else upright
+        return upright
+
+
+def _turn(image: Image.Image, turned: int) -> Image.Image:
+    """Turned ``turned`` degrees clockwise, as it was before it was read."""
+    return image.rotate(-turned, expand=True) if turned else image
 
 
 PAGE_WIDTH = 1400  # px of a whole page shown in the browser
