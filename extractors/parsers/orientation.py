@@ -16,15 +16,14 @@ look says "undecided" and the page is read as it is (``ocrpage.ocr_page`` may st
 tesseract's orientation detection when the reading comes back as columns or nothing).
 
 The detector and classifier are those of the engine that reads the page (RapidOCR 1.x or
-3.x), so no model is loaded twice. An engine without them (tesseract) gets ``None``: the
-page is read first and turned only if the reading says it lies (the older way, a second
-reading when it does).
+3.x: ``extractors.ocr.LineModels``), so no model is loaded twice. An engine without them
+(tesseract), or whose models will not load, gets ``None``: the page is read first and
+turned only if the reading says it lies (the older way, a second reading when it does).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,13 +32,8 @@ from PIL import Image
 
 log = logging.getLogger(__name__)
 
-# The copies looked at, per RapidOCR major version: (long side, the detector's floor for the
-# short side) in px, a small one first, a larger one when the small one leaves it undecided
-# (small print). On the 160 turned real licences, PP-OCRv4 (1.x): 512 px decided all but one
-# (0.20 CPU s median); 640 px all (0.31 s); 416 px left 16 to the larger look (0.22 s
-# mean). PP-OCRv6 (3.x), whose detector costs 2.4 times v4's: 512 px decided all (0.45 s),
-# 416 px all but 3 (0.33 s).
-LOOKS = {1: ((512, 384), (960, 736)), 3: ((416, 320), (960, 736))}
+# The copies looked at are the engine's ``looks``: a small one first, a larger one when the
+# small one leaves it undecided (small print).
 LINE_SHAPE = 2.0  # a box this many times longer than wide is a line of text, not a character
 VOTERS = 24  # the longest lines are asked: they say most, and the classifier is run on few
 SURE = 0.9  # a line votes when the classifier is this sure (RapidOCR's own threshold)
@@ -70,28 +64,28 @@ UNDECIDED = Lie(turn=0, decided=False)
 
 
 def look(engine: Any, image: Image.Image) -> Lie | None:
-    """How the picture of a page lies, or None when ``engine`` carries no line detector and
-    classifier (then nothing was looked at)."""
-    models = line_models(engine)
-    if models is None:
+    """How the picture of a page lies, or None when nothing was looked at: ``engine`` has no
+    line detector and classifier (``extractors.ocr.LineModels``), or they failed."""
+    if not (hasattr(engine, "detect_lines") and hasattr(engine, "line_directions")):
         return None
-    lie = UNDECIDED
+    lie: Lie | None = None
     try:
         grey = image.convert("L")
-        for long_side, floor in LOOKS[models.version]:
-            lie, boxes = _look(models, _shrink(grey, long_side), floor)
+        for long_side, floor in engine.looks:
+            lie, boxes = _look(engine, _shrink(grey, long_side), floor)
             if lie.decided or not boxes:  # nothing there at all: a larger copy finds no more
                 break
     except Exception as exc:  # a look that fails is no evidence: read the page as it is
         log.warning("orientation not looked at: %s", exc)
-        return UNDECIDED
+        return None if lie is None else UNDECIDED  # None: not even the first look was made
     log.debug("orientation: %s", lie)
     return lie
 
 
-def _look(models: LineModels, small: np.ndarray, floor: int) -> tuple[Lie, int]:
-    """The lines of one copy and their votes; also how many boxes the detector found."""
-    quads = models.detect(small, floor)
+def _look(models: Any, small: np.ndarray, floor: int) -> tuple[Lie, int]:
+    """The lines of one copy and their votes; also how many boxes the detector found
+    (``models``: an ``extractors.ocr.LineModels``)."""
+    quads = models.detect_lines(small, floor)
     lines = [q for q in (_line(q) for q in quads) if q is not None]
     level = [ln for ln in lines if not ln.on_end]
     on_end = [ln for ln in lines if ln.on_end]
@@ -102,7 +96,7 @@ def _look(models: LineModels, small: np.ndarray, floor: int) -> tuple[Lie, int]:
     else:
         return Lie(0, False, len(level), len(on_end)), len(quads)
     voters = sorted(voters, key=lambda ln: ln.shape, reverse=True)[:VOTERS]
-    directions = models.classify([_flat(small, ln) for ln in voters])
+    directions = models.line_directions([_flat(small, ln) for ln in voters])
     upright = sum(1 for label, score in directions if label == "0" and score >= SURE)
     down = sum(1 for label, score in directions if label == "180" and score >= SURE)
     counts = dict(level=len(level), on_end=len(on_end), upright=upright, upside_down=down)
@@ -162,60 +156,3 @@ def _flat(image: np.ndarray, line: _Quad) -> np.ndarray:
     if height > width:
         crop = np.rot90(crop)
     return np.ascontiguousarray(crop)
-
-
-# --------------------------------------------------------------------------- the models
-
-
-@dataclass(frozen=True)
-class LineModels:
-    """PP-OCR's detector and line-direction classifier of one loaded RapidOCR."""
-
-    ocr: Any  # the engine's RapidOCR instance
-    lock: threading.Lock  # the engine's: onnxruntime already uses every core
-    version: int  # 1: rapidocr_onnxruntime, 3: rapidocr 3.x
-
-    def detect(self, image: np.ndarray, floor: int) -> list:
-        """Text boxes (4 points each) on ``image``, which the detector enlarges to ``floor``
-        px on its short side at least (its setting is put back: the lock is the engine's)."""
-        with self.lock:
-            det = self.ocr.text_det if self.version == 1 else self.ocr._load_det_model()
-            setting = det.limit_side_len
-            det.limit_side_len = floor
-            try:
-                found = det(image)
-            finally:
-                det.limit_side_len = setting
-        boxes = found[0] if self.version == 1 else found.boxes
-        return [] if boxes is None else list(boxes)
-
-    def classify(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        if not crops:
-            return []
-        with self.lock:
-            if self.version == 1:
-                _, found, _ = self.ocr.text_cls(crops)
-            else:
-                found = self.ocr._load_cls_model()(crops).cls_res or []
-        return [(str(label), float(score)) for label, score in found]
-
-
-def line_models(engine: Any) -> LineModels | None:
-    """The detector and classifier of the RapidOCR ``engine`` reads with (shared with its
-    reading, under its lock), or None for an engine that has none."""
-    name = getattr(engine, "name", "")
-    try:
-        if name == "rapidocr":
-            from extractors import ocr
-
-            return LineModels(ocr._rapidocr(), ocr._RAPIDOCR_LOCK, 1)
-        if name == "rapidocr3":
-            from extractors import ocr_rapid3
-
-            loaded = ocr_rapid3._rapidocr3(
-                getattr(engine, "ocr_version", "PP-OCRv6"), getattr(engine, "model_type", "small")
-            )
-            return LineModels(loaded, ocr_rapid3._LOCK, 3)
-    except Exception as exc:  # not installed, or its models would not load
-        log.info("no line detector for %s: %s", name, exc)
-    return None
