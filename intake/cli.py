@@ -305,6 +305,40 @@ def reparse(in_process: bool) -> None:
 
 
 @main.command()
+@click.option("--round", "round_", default=None, help="申报批次，如 2026（默认：当前批次）。")
+@click.argument("out", type=click.Path(path_type=Path))
+def export(round_: str | None, out: Path) -> None:
+    """Write a round as an XLSX workbook for the committee (as GET
+    /api/rounds/{round}/export.xlsx gives it)."""
+    from intake.db import migrate, session_scope
+    from intake.export import round_workbook
+    from intake.overview import round_summary
+
+    if out.suffix.lower() != ".xlsx":
+        _fail(f"输出文件应以 .xlsx 结尾：{out}")
+    if out.is_dir():
+        _fail(f"输出路径是一个文件夹：{out}")
+    settings = get_settings()
+    chosen = (settings.round if round_ is None else round_).strip()
+    if not chosen or len(chosen) > 16 or any(ord(c) < 32 or ord(c) == 127 for c in chosen):
+        _fail("批次应为不超过 16 个字符的一行文字，如 2026")
+    migrate(settings.db_url)
+    with session_scope(settings.db_url) as session:
+        summary = round_summary(session, chosen)
+    if not summary["dossiers"]:
+        console.print(f"[yellow]注意：[/yellow]{chosen} 批次没有申报，导出的是空表。")
+    book = round_workbook(summary)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, delete=False, suffix=".tmp") as fh:
+            fh.write(book)
+        Path(fh.name).replace(out)
+    except OSError as exc:
+        _fail(f"无法写入 {out}：{exc.strerror or exc}")
+    console.print(f"已导出 {chosen} 批次 {summary['dossiers']} 份申报：{out.resolve()}")
+
+
+@main.command()
 def migrate_db() -> None:
     """Bring the database schema up to date."""
     from intake.db import migrate

@@ -225,6 +225,31 @@ class Report(Base):
     content: Mapped[dict[str, Any]]
     built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    # The report in a few columns (``intake.overview.report_summary``), written with it: the
+    # bureau's list, round overview and export read these instead of every report's JSON.
+    verdict: Mapped[str | None] = mapped_column(String(16))  # fail, missing, review, pass
+    n_pass: Mapped[int | None]
+    n_fail: Mapped[int | None]
+    n_missing: Mapped[int | None]
+    n_review: Mapped[int | None]
+    credit_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    applicant_name: Mapped[str | None] = mapped_column(String(255))
+    # Key figures as read from the documents of record (audit report, premises proof,
+    # service evidence) and as declared in the application report.
+    total_assets_read: Mapped[float | None]
+    total_assets_declared: Mapped[float | None]
+    revenue_read: Mapped[float | None]
+    revenue_declared: Mapped[float | None]
+    area_m2_read: Mapped[float | None]
+    area_m2_declared: Mapped[float | None]
+    service_staff_read: Mapped[float | None]
+    service_staff_declared: Mapped[float | None]
+    satisfaction_read: Mapped[float | None]
+    satisfaction_declared: Mapped[float | None]
+    smes_served_read: Mapped[float | None]
+    smes_served_declared: Mapped[float | None]
+    statuses: Mapped[dict[str, Any] | None]  # criterion → status, in the pack's order
+
 
 class ReviewAction(StrEnum):
     CORRECT = "correct"  # a field value set by a reviewer

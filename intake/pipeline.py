@@ -31,6 +31,7 @@ from intake.models import (
     Review,
     utcnow,
 )
+from intake.overview import store_summary
 from intake.reports.build import build_report_content
 from intake.settings import Settings
 from intake.storage import FileStore
@@ -331,6 +332,7 @@ def _build_report(
         report.rule_pack = dossier.rule_pack
         report.fingerprint = fingerprint(files)
         report.content = content
+        store_summary(report)  # the verdict, counts and key figures the round views read
         report.built_at = utcnow()
         session.merge(report)
     return content

@@ -18,6 +18,8 @@ ldconfig -p | grep -q 'libglib-2.0.so.0' || need+=(libglib2.0-0)
 ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 # The browser tests drive Debian's Chromium through Playwright (no browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The round export is checked in a real spreadsheet program (LibreOffice, headless).
+command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

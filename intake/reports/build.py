@@ -15,6 +15,7 @@ from extractors.fields import FieldValue, extract_fields
 from extractors.model import Document
 from extractors.text import compact
 from extractors.vocabulary import field_kinds, field_names
+from intake.crossround import cross_round_finding
 from intake.dossiers import DUPLICATE
 from intake.models import (
     Dossier,
@@ -46,9 +47,15 @@ def build_report_content(
     apply_corrections(fields, materials, [r for r in reviews if r.action == ReviewAction.CORRECT])
     pack = load_pack(dossier.rule_pack)
     findings = evaluate(pack, Facts(materials=materials, fields=fields, documents=documents))
-    apply_acceptances(findings, [r for r in reviews if r.action == ReviewAction.ACCEPT])
     values = {name: [v.as_dict() for v in found] for name, found in fields.items()}
+    # The same organisation's figures for the same years in earlier rounds (article 19).
+    cross = cross_round_finding(object_session(dossier), dossier, values, pack)
+    if cross is not None:
+        findings.append(cross[0])
+    apply_acceptances(findings, [r for r in reviews if r.action == ReviewAction.ACCEPT])
     judged = [f.as_dict() for f in findings]
+    if cross is not None:
+        judged[-1]["cross_round"] = cross[1]
     note_changes(judged, values, _previous(dossier))
     return {
         "dossier": dossier.id,

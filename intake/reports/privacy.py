@@ -97,6 +97,8 @@ def _review(review: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finding(finding: dict[str, Any]) -> dict[str, Any]:
+    if finding.get("cross_round"):  # an earlier dossier's figures, not which dossier or whose
+        finding = {**finding, "cross_round": [_other_hidden(c) for c in finding["cross_round"]]}
     message = finding.get("message") or ""
     reviewed = finding.get("reviewed")
     if not reviewed and _ACCEPTANCE_START not in message:
@@ -110,6 +112,11 @@ def _finding(finding: dict[str, Any]) -> dict[str, Any]:
     if reviewed:
         shown["reviewed"] = {"actor": REVIEWER}
     return shown
+
+
+def _other_hidden(compared: dict[str, Any]) -> dict[str, Any]:
+    other = {k: v for k, v in compared.get("other", {}).items() if k not in ("dossier", "name")}
+    return {**compared, "other": other}
 
 
 def _value(field: str, value: dict[str, Any], corrections: list[dict]) -> dict[str, Any]:

@@ -1,11 +1,15 @@
-"""Bureau staff: every dossier of a round (filtered, sorted), reviewer assignments, and
-reuse across dossiers."""
+"""Bureau staff: every dossier of a round (filtered, sorted), reviewer assignments, reuse
+across dossiers, and the round's overview with bar charts drawn here as inline SVG."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from pypinyin import lazy_pinyin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,9 +18,12 @@ from intake import reviews
 from intake.access import BUREAU_ONLY, Action
 from intake.api.deps import SessionDep, SettingsDep
 from intake.crossref import find_reuse
+from intake.crossround import CRITERION as CROSS_ROUND
+from intake.crossround import disagreements
 from intake.dossiers import AssignmentError, assign
 from intake.models import Dossier, Role, User
-from intake.overview import overview, visible_dossiers
+from intake.overview import VERDICT_NAMES, overview, round_summary, visible_dossiers
+from intake.reports.html import STATUS_NAMES
 from intake.web.pages import (
     FormUser,
     PageUser,
@@ -166,6 +173,137 @@ def reuse_page(
         "reuse.html",
         user,
         reuse=find_reuse(session, chosen or None),
+        cross_round=disagreements(session, chosen or None),
+        CROSS_ROUND=CROSS_ROUND,
         round=chosen,
         rounds=rounds,
+    )
+
+
+# --- the round's overview -----------------------------------------------------------------
+
+# The colours of app.css (--fail, --missing, --review, --pass), and grey for no report.
+COLOURS = {
+    "fail": "#c62828",
+    "missing": "#b26a00",
+    "review": "#1565c0",
+    "pass": "#17803d",
+    "pending": "#9e9e9e",
+    "queued": "#9e9e9e",
+    "processing": "#1565c0",
+    "done": "#17803d",
+}
+TOP_CRITERIA = 15  # criteria shown on the overview (all of them are in the API and export)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of a bar: what it counts (a verdict or status), its name, how many."""
+
+    key: str
+    name: str
+    value: int
+
+
+def bar_chart(
+    title: str, bars: list[tuple[str, str | None, list[Segment]]], width: int = 720
+) -> Markup:
+    """A horizontal bar chart as inline SVG: one bar per (label, link, segments), the
+    segments stacked, each bar's total at its end. Drawn here so the page needs no script
+    and no library; the numbers are also in the tables beside it, for screen readers."""
+    label_width, row, gap = 170, 24, 6
+    top = 4
+    scale_width = width - label_width - 60
+    largest = max((sum(s.value for s in segs) for _, _, segs in bars), default=0) or 1
+    height = top + len(bars) * (row + gap) + 4
+    # A picture, unless its labels are links (an image holds no controls): then a group.
+    role = "group" if any(link for _, link, _ in bars) else "img"
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="{role}" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
+    for index, (label, link, segments) in enumerate(bars):
+        y = top + index * (row + gap)
+        shown = label if len(label) <= 12 else label[:11] + "…"
+        text = (
+            f'<text x="{label_width - 8}" y="{y + row * 0.7:.1f}" text-anchor="end" '
+            f'font-size="13">{escape(shown)}<title>{escape(label)}</title></text>'
+        )
+        parts.append(f'<a href="{escape(link)}">{text}</a>' if link else text)
+        x = float(label_width)
+        total = 0
+        for segment in segments:
+            if segment.value <= 0:
+                continue
+            w = segment.value / largest * scale_width
+            parts.append(
+                f'<rect class="bar {segment.key}" x="{x:.1f}" y="{y}" width="{max(w, 1):.1f}" '
+                f'height="{row}" fill="{COLOURS.get(segment.key, "#607d8b")}">'
+                f"<title>{escape(label)}：{escape(segment.name)} {segment.value}</title></rect>"
+            )
+            x += w
+            total += segment.value
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + row * 0.7:.1f}" font-size="13">{total}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def overview_charts(summary: dict) -> dict[str, Markup]:
+    """The overview's three pictures: dossiers by verdict, by district (stacked by
+    verdict) and the criteria failed or sent to review most often."""
+    verdicts = [k for k in VERDICT_NAMES if summary["by_verdict"].get(k)]
+    by_verdict = [
+        (VERDICT_NAMES[k], None, [Segment(k, VERDICT_NAMES[k], summary["by_verdict"][k])])
+        for k in verdicts
+    ]
+    by_district = [
+        (
+            d["district"] or "未填写区县",
+            None,
+            [Segment(k, VERDICT_NAMES[k], d["by_verdict"][k]) for k in VERDICT_NAMES],
+        )
+        for d in summary["by_district"]
+    ]
+    criteria = [
+        (
+            c["title"],
+            f"#c-{c['criterion']}",
+            [Segment(s, STATUS_NAMES[s], c[s]) for s in ("fail", "review", "missing")],
+        )
+        for c in summary["criteria"][:TOP_CRITERIA]
+        if c["fail"] or c["review"] or c["missing"]
+    ]
+    return {
+        "verdict": bar_chart("各预审结论的申报数", by_verdict),
+        "district": bar_chart("各区县的申报数（按预审结论）", by_district),
+        "criteria": bar_chart("不符合、待审核与缺失最多的条款", criteria),
+    }
+
+
+@router.get("/bureau/overview")
+def overview_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: User = PageUser,
+    round: str | None = None,
+) -> HTMLResponse:
+    require_role(user, BUREAU_ONLY, "查看申报批次概览")
+    chosen, rounds = _rounds(session, settings, round)
+    chosen = chosen or settings.round
+    summary = round_summary(session, chosen)
+    names = {r["id"]: r["name"] or r["id"] for r in summary["rows"]}
+    return render(
+        request,
+        "bureau_overview.html",
+        user,
+        summary=summary,
+        charts=overview_charts(summary),
+        names=names,
+        round=chosen,
+        rounds=rounds if chosen in rounds else [chosen, *rounds],
+        top=[c for c in summary["criteria"] if c["fail"] or c["review"] or c["missing"]][
+            :TOP_CRITERIA
+        ],
     )

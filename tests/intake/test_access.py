@@ -228,6 +228,9 @@ def test_dossier_endpoints(world, endpoint, principal, own, page):
 
 # Acts not on one dossier: (name, method, path, kwargs, roles allowed, answer, is a page)
 GENERAL = [
+    ("round summary", "GET", "/api/rounds/2026/summary", {}, {BUREAU}, 200, False),
+    ("round export", "GET", "/api/rounds/2026/export.xlsx", {}, {BUREAU}, 200, False),
+    ("overview page", "GET", "/bureau/overview", {}, {BUREAU}, 200, True),
     ("list", "GET", "/api/dossiers", {}, {APPLICANT, REVIEWER, BUREAU}, 200, False),
     ("me", "GET", "/api/me", {}, {APPLICANT, REVIEWER, BUREAU}, 200, False),
     ("create", "POST", "/api/dossiers", {"json": {"name": "新申报"}}, {APPLICANT}, 201, False),
