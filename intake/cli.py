@@ -241,27 +241,25 @@ def serve(host: str, port: int) -> None:
 
 
 @main.command()
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(burst: bool) -> None:
-    """Run an rq worker on the parse queue (it reconciles at start and every minute between
-    jobs: see worker.runner)."""
-    import worker.jobs  # noqa: F401
-    from extractors.classify import cue_book
-    from intake.db import migrate
-    from intake.queue import get_queue
-    from worker.runner import ReconcilingWorker
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option(
+    "--queues",
+    default=None,
+    help="要处理的队列，按优先顺序，逗号分隔：quick（DOCX、文字版 PDF）、ocr（图片、扫描件）；"
+    "默认 INTAKE_WORKER_QUEUES（quick,ocr）。",
+)
+def worker(burst: bool, queues: str | None) -> None:
+    """Run an rq worker on the parse queues, quick files first (it reconciles at start and
+    every minute between jobs: see worker.runner)."""
+    from intake.queue import parse_lanes
+    from worker.runner import run
 
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate(settings.db_url)
-    cue_book()  # spaCy and the cue matchers, built once here and shared by forked jobs
-    queue = get_queue(settings)
-    ReconcilingWorker(
-        [queue],
-        connection=queue.connection,
-        job_monitoring_interval=settings.worker_heartbeat,
-        settings=settings,
-    ).work(burst=burst, with_scheduler=True)
+    try:
+        parse_lanes(queues or settings.worker_queues)
+    except ValueError as exc:  # an unknown queue name
+        _fail(str(exc))
+    run(settings, burst=burst, queues=queues)
 
 
 @main.command()

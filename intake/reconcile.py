@@ -3,6 +3,7 @@ queued or processing but have no live job (Redis restarted and lost its queue, a
 was answered 503 before its job was queued, a worker was killed mid-job) and queues them
 again. Parsing is idempotent (by content hash), so work done twice is harmless; it is
 never lost. `intake worker` runs it at start and every minute; `intake reconcile` once.
+A file goes back on its lane's queue (quick or OCR, decided again as at upload).
 
 A file has one current job (its row's ``job_id``): queuing again is a compare-and-set on
 it, the job it replaces is deleted from Redis, and a superseded job's late outcome (rq
@@ -16,13 +17,12 @@ from datetime import timedelta
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.queue import Queue
 from rq.worker import Worker
 from sqlalchemy import select, update
 
 from intake.db import session_scope
 from intake.models import DossierFile, FileState, aware, utcnow
-from intake.queue import discard_job, enqueue_parse, get_queue, parse_job_id
+from intake.queue import discard_job, enqueue_parse, get_queue, lane_of_file, parse_job_id
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def reconcile(settings: Settings) -> list[str]:
                 continue
             if job is None and queued_at and utcnow() - aware(queued_at) < GRACE:
                 continue  # just stored: its job is being put on the queue right now
-            if _requeue(settings, queue, file_id, job_id, OWED):
+            if _requeue(settings, file_id, job_id, OWED):
                 again.append(file_id)
         except RedisError:
             log.warning("reconcile: Redis unavailable, will try again")
@@ -71,12 +71,11 @@ def reconcile(settings: Settings) -> list[str]:
     return again
 
 
-def _requeue(
-    settings: Settings, queue: Queue, file_id: str, job_id: str | None, states: list[str]
-) -> str | None:
+def _requeue(settings: Settings, file_id: str, job_id: str | None, states: list[str]) -> str | None:
     """Give a file a new job, if ``job_id`` is still its job and it is in one of ``states``
     (compare-and-set: two reconcilers, or a job finishing meanwhile, cannot both win); then
-    queue the new job and delete the old one. The new job's id, or None."""
+    queue the new job on its lane's queue and delete the old one. The new job's id, or
+    None."""
     new = parse_job_id(file_id, _attempt(job_id) + 1)
     with session_scope(settings.db_url) as session:
         changed = session.execute(
@@ -89,9 +88,15 @@ def _requeue(
             .values(job_id=new, state=FileState.QUEUED, progress=None, queued_at=utcnow())
             .execution_options(synchronize_session=False)
         ).rowcount
-    if not changed:
+        kind = session.execute(
+            select(DossierFile.media_type, DossierFile.sha256, DossierFile.size).where(
+                DossierFile.id == file_id
+            )
+        ).first()
+    if not changed or kind is None:
         log.info("reconcile: %s changed meanwhile; left alone", file_id)
         return None
+    queue = get_queue(settings, lane_of_file(settings, *kind))
     # Should Redis fail here, the row holds a job Redis lacks: queued again after GRACE.
     enqueue_parse(queue, file_id, new)
     discard_job(queue.connection, job_id)
@@ -143,7 +148,6 @@ def outdated_files(settings: Settings) -> list[str]:
 def queue_again(settings: Settings, file_ids: list[str]) -> int:
     """Put files back on the queue (their reports are rebuilt when they are done); a file
     whose job changed while this ran is left to that job."""
-    queue = get_queue(settings)
     queued = 0
     for file_id in file_ids:
         with session_scope(settings.db_url) as session:
@@ -152,6 +156,6 @@ def queue_again(settings: Settings, file_ids: list[str]) -> int:
             ).first()
         if row is None:  # deleted since it was listed
             continue
-        if _requeue(settings, queue, file_id, row.job_id, [row.state]):
+        if _requeue(settings, file_id, row.job_id, [row.state]):
             queued += 1
     return queued

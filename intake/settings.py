@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     upload_rate_per_account: str = "400/minute"
 
     worker_heartbeat: int = 30  # seconds between a busy worker's heartbeats
+    # The queues an `intake worker` serves, in the order it takes jobs (intake.queue.Lane):
+    # "quick,ocr" every file, quick ones first; "quick" only DOCX and text PDFs, so that a
+    # deployment can keep a worker free for them while others read scans.
+    worker_queues: str = "quick,ocr"
     job_timeout: int = 3600  # seconds for one file's parse job (a 200-page scan)
 
     @property

@@ -10,6 +10,7 @@ import logging
 
 from rq import Worker
 
+from intake.queue import worker_queues
 from intake.reconcile import reconcile
 from intake.settings import Settings
 
@@ -30,3 +31,25 @@ class ReconcilingWorker(Worker):
             reconcile(self.settings)
         except Exception:  # never let the reconciler take the worker down
             log.exception("reconcile failed")
+
+
+def run(settings: Settings, burst: bool = False, queues: str | None = None) -> None:
+    """`intake worker`: migrate, load what every job shares once, then work ``queues``
+    (``"quick,ocr"``, ``"quick"``…; default ``settings.worker_queues``) in their order,
+    so a quick file queued after a scan is taken first. A ValueError in Chinese for
+    queues it does not know, before anything is started."""
+    listened = worker_queues(settings, queues)
+    import worker.jobs  # noqa: F401  (warms the feedback before any work-horse is forked)
+    from extractors.classify import cue_book
+    from intake.db import migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.db_url)
+    cue_book()  # spaCy and the cue matchers, built once here and shared by forked jobs
+    log.info("serving queues %s", ", ".join(q.name for q in listened))
+    ReconcilingWorker(
+        listened,
+        connection=listened[0].connection,
+        job_monitoring_interval=settings.worker_heartbeat,
+        settings=settings,
+    ).work(burst=burst, with_scheduler=True)

@@ -35,7 +35,7 @@ from intake.dossiers import (
 from intake.models import Dossier, DossierFile, FileState, Parse, ParseState, Report, User, utcnow
 from intake.overview import overview, visible_dossiers
 from intake.pipeline import build_report, maybe_build_report
-from intake.queue import enqueue_parse, get_queue
+from intake.queue import enqueue_parse, get_queue, lane_of_file
 from intake.reports.crops import evidence_crops, page_picture
 from intake.reports.html import render_html, render_pdf, style_hash
 from intake.reports.privacy import report_for
@@ -267,9 +267,9 @@ def _queue(
     session.commit()
     dossier_id = dossier.id
     try:
-        queue = get_queue(settings)
-        for f in to_parse:
-            enqueue_parse(queue, f.id, f.job_id)
+        for f in to_parse:  # a DOCX or text PDF on the quick queue, scans behind (OCR)
+            lane = lane_of_file(settings, f.media_type, f.sha256, f.size)
+            enqueue_parse(get_queue(settings, lane), f.id, f.job_id)
     except RedisError:
         log.exception("cannot enqueue files of dossier %s", dossier_id)
         return JSONResponse(

@@ -25,7 +25,7 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from intake.db import session_scope
 from intake.models import DossierFile, ReportVersion
-from intake.queue import get_queue
+from intake.queue import Lane, get_queue
 from intake.reconcile import reconcile
 from intake.settings import Settings
 from tests.accounts import client_as
@@ -111,7 +111,7 @@ def test_a_superseded_job_abandoned_in_rq_cannot_undo_a_finished_file(
     assert uploaded.status_code == 202, uploaded.text
     scan_id = next(f["id"] for f in uploaded.json()["files"] if f["file"] == scan.name)
     first_job = _row(settings, scan_id).job_id
-    queue = get_queue(settings)
+    queue = get_queue(settings, Lane.OCR)  # a scan's job: retried on the OCR queue
     scheduled = ScheduledJobRegistry(queue=queue)
 
     log = tmp_path / "worker.log"
