@@ -15,11 +15,12 @@ from extractors.vocabulary import field_names
 from intake import access, reviews
 from intake.access import CREATE_ROLES, Action
 from intake.api.deps import SessionDep, SettingsDep
-from intake.dossiers import create_dossier, dossier_state
+from intake.dossiers import DUPLICATE, create_dossier, dossier_state
 from intake.models import Dossier, Report, Role, User
 from intake.overview import overview, visible_dossiers
 from intake.reports.html import ORDER, STATUS_NAMES, by_article, checklist, evidence_of, verdict
 from intake.reports.privacy import report_for
+from intake.reports.todo import todo_groups
 from intake.web.pages import (
     FormUser,
     PageUser,
@@ -96,7 +97,7 @@ async def create_page(
 
 def _progress(f) -> str:
     if f.state == "failed":
-        return "失败"
+        return "重复上传" if f.error_code == DUPLICATE else "失败"
     if f.state == "done":
         return "已完成"
     if f.progress == "retrying":
@@ -140,6 +141,8 @@ def _pages(numbers: list[int]) -> str:
 def _announce(f, progress: str, feedback: dict[str, Any] | None) -> str:
     """What a screen reader hears when the file's row changes: its state, and once it is
     done what it was recognised as and what its own checks found."""
+    if f.state == "failed" and f.error_code == DUPLICATE:
+        return f"{f.name}：重复上传。{f.error_message or ''}"
     if f.state == "failed":
         return f"{f.name}：处理失败。{f.error_message or ''}"
     if f.state != "done":
@@ -156,20 +159,22 @@ def _announce(f, progress: str, feedback: dict[str, Any] | None) -> str:
     return said
 
 
-def _verdict(report: dict[str, Any], failed: list) -> dict[str, str]:
-    """The report's verdict, counting the files that could not be processed: their
-    content was not checked, so the applicant has something to do."""
-    base = verdict(report)
-    if not failed:
-        return base
-    files = f"{len(failed)} 个文件无法处理"
-    if base["status"] == "fail":
-        return {**base, "title": f"{base['title']}，另有 {files}"}
-    return {
-        "status": "missing",
-        "title": f"有 {files}" + ("" if base["status"] == "pass" else f"；{base['title']}"),
-        "text": "无法处理的文件未参加审查，请按“需要处理的问题”中的说明重新上传。",
-    }
+def _current_files(report: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
+    """The report with the dossier's files as they are now: a file that failed (or was
+    found a duplicate) after the report was built counts in the verdict and the to-do list
+    at once, and a deleted one no longer does."""
+    files = []
+    for f in dossier.files:
+        entry: dict[str, Any] = {"file": f.name, "state": f.state}
+        if f.state == "failed":
+            entry["error"] = {"code": f.error_code, "message": f.error_message}
+        files.append(entry)
+    return {**report, "files": files}
+
+
+def _file_anchors(dossier: Dossier) -> dict[str, str]:
+    """The id of each file's row on the page, by file name (a to-do item links to it)."""
+    return {f.name: f"file-{f.id}" for f in dossier.files}
 
 
 def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -> dict[str, Any]:
@@ -180,7 +185,7 @@ def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -
     if report:
         findings = sorted(report.get("findings", []), key=lambda f: ORDER.get(f["status"], 9))
     complete = next((f for f in findings if f["criterion"] == "17.complete"), None)
-    failed = [f for f in dossier.files if f.state == "failed"]
+    current = _current_files(report, dossier) if report else None
     files = []
     for f in dossier.files:
         progress, feedback = _progress(f), _feedback(f, dossier.rule_pack)
@@ -196,14 +201,12 @@ def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -
         "state": str(state),
         "stale": report is not None and state != "done",
         "report": report,
-        "verdict": _verdict(report, failed) if report else None,
+        "verdict": verdict(current) if current else None,
         "checklist": checklist(report) if report else [],
         "complete": complete,
-        "attention": [
-            {"status": "fail", "message": f"文件“{f.name}”无法处理：{f.error_message or ''}"}
-            for f in failed
-        ]
-        + [f for f in findings if f["status"] in ("fail", "missing", "review")],
+        "todo": todo_groups(current) if current else None,
+        "file_anchors": _file_anchors(dossier),
+        "titles": _titles(report) if report else {},
         "done_files": sum(1 for f in dossier.files if f.state in ("done", "failed")),
         "by_article": by_article(report.get("findings", [])) if report else [],
         "evidence_of": (lambda finding: evidence_of(report, finding)) if report else None,
@@ -285,6 +288,16 @@ def _title(report: dict) -> str:
     return verdict(report)["title"]
 
 
+def _titles(report: dict) -> dict[str, str]:
+    """Each criterion's name as people read it, by its id: the title kept in the report,
+    else the rule pack's (a history entry may name a criterion the report no longer has)."""
+    titles = {f["criterion"]: f["title"] for f in report.get("findings", []) if f.get("title")}
+    try:
+        return load_pack(report.get("rule_pack", "")).titles() | titles
+    except UnknownRulePackError:
+        return titles
+
+
 async def _review(back: str, action, said) -> Response:
     """Take a reviewer's action (it rebuilds the report) and go back to the page, saying
     what came of it, or why it was refused."""
@@ -323,7 +336,7 @@ async def accept_page(
     return await _review(
         back,
         lambda: reviews.accept(settings, dossier_id, criterion, comment, user.name),
-        lambda r: f"已确认 {criterion}：{_title(r)}",
+        lambda r: f"已确认「{_titles(r).get(criterion, criterion)}」：{_title(r)}",
     )
 
 

@@ -8,7 +8,9 @@ real API process and a real rq worker (Redis, the whole pipeline, OCR included).
 - bureau staff assign the reviewer, filter the round, and see a scanned page reused in two
   applicants' dossiers.
 
-Screenshots of the main pages go to ``$INTAKE_SCREENSHOTS`` (default ``.screenshots/``).
+Every page these walks show is checked with axe-core at 1280 px (``test_phone`` does
+390 px). Screenshots of the main pages go to ``$INTAKE_SCREENSHOTS`` (default
+``.screenshots/``).
 """
 
 from __future__ import annotations
@@ -105,15 +107,51 @@ def _close(page) -> None:
     assert not seen, "\n".join(seen)
 
 
-def _login(browser, base: str, name: str):
-    context = browser.new_context(
-        base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 900}
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}  # a common phone's CSS pixels
+# axe-core's impacts that fail a test (minor and moderate ones are reported, not failed).
+BLOCKING = ("serious", "critical")
+
+
+def axe_check(page, where: str = "") -> None:
+    """Run axe-core (``axe-playwright-python``) on the page as it is now: no serious or
+    critical violation of the WCAG rules axe checks."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    assert not bad, f"axe on {where or page.url}:\n" + "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+        for v in bad
     )
+
+
+def fits(page, where: str = "") -> None:
+    """Nothing on the page is wider than the window (no sideways scrolling); the widest
+    offenders are named when it fails."""
+    width, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    if width <= inner:
+        return
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .slice(0, 8)
+            .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                 + (e.className && typeof e.className === 'string' ? '.' + e.className : '')
+                 + ' ' + Math.round(e.getBoundingClientRect().right))"""
+    )
+    raise AssertionError(f"{where or page.url} is {width}px wide in {inner}px: {wide}")
+
+
+def _login(browser, base: str, name: str, viewport: dict | None = None):
+    context = browser.new_context(base_url=base, locale="zh-CN", viewport=viewport or DESKTOP)
     context.set_default_timeout(30_000)
     _watch_csp(context)
     page = context.new_page()
     page.goto("/")
     assert "/login" in page.url  # nothing without an account
+    axe_check(page, "login")
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
@@ -177,6 +215,7 @@ def applicant_dossier(server, browser, sample) -> str:
     delete a file and see the report follow."""
     page = _login(browser, server["base"], "秦岭科技")
     assert page.url.endswith("/applicant")
+    axe_check(page, "applicant home")
     page.fill("input[name=name]", "西安秦岭科技服务有限公司")
     page.select_option("select[name=district]", "高新区")
     page.click("form[action='/dossiers'] button[type=submit]")
@@ -201,10 +240,14 @@ def applicant_dossier(server, browser, sample) -> str:
     assert "营业执照" in checklist and "✓ 已提交" in checklist
     findings = page.locator("#findings")
     assert findings.locator(".finding").count() >= 20
-    assert "12.1.total_assets" in findings.inner_text()
+    # People read the criteria's titles; the ids stay in the data attributes.
+    assert findings.locator("[id='f-12.1.total_assets'] .finding-title").inner_text() == "资产总额"
+    assert "12.1.total_assets" not in page.locator("main").inner_text()
     verdict = page.locator(".verdict").inner_text()
     assert "初审结论" in verdict
     _shot(page, "1-applicant-dossier")
+    axe_check(page, "applicant dossier")
+    fits(page, "applicant dossier")
 
     # Delete the declaration: the report is rebuilt and the checklist says it is missing.
     page.on("dialog", lambda dialog: dialog.accept())
@@ -297,8 +340,10 @@ def test_reviewer_corrects_a_value_and_the_verdict_changes(server, browser, appl
 
     page = _login(browser, server["base"], "张专家")
     assert page.url.endswith("/reviewer")
+    axe_check(page, "reviewer home")
     page.click(f"a[href='/dossiers/{applicant_dossier}']")
     page.wait_for_selector("#findings")
+    axe_check(page, "reviewer dossier")
     before = page.locator(".verdict").inner_text()
     assert page.locator("[id='f-12.1.total_assets'] .badge").first.inner_text() == "符合"
 
@@ -315,6 +360,7 @@ def test_reviewer_corrects_a_value_and_the_verdict_changes(server, browser, appl
     )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "2-reviewer-page-picture.png"))  # the dialog, as seen
+    axe_check(page, "page viewer")
     viewer.locator("button").click()
 
     evidence.locator("summary").click()
@@ -335,6 +381,7 @@ def test_reviewer_corrects_a_value_and_the_verdict_changes(server, browser, appl
     assert pdf.startswith(b"%PDF")
     page.goto(f"/dossiers/{applicant_dossier}")
     _shot(page, "3-reviewer-report")
+    axe_check(page, "reviewer dossier with history")
     _close(page)
 
 
@@ -379,6 +426,7 @@ def test_bureau_sees_a_page_reused_across_two_dossiers(
     names = page.locator("#dossiers tbody tr td:first-child a").all_inner_texts()
     assert names == ["西安秦岭科技服务有限公司", "西安渭水企业服务中心"]  # by pinyin: qin < wei
     _shot(page, "4-bureau-list")
+    axe_check(page, "bureau list")
 
     page.click("a[href='/bureau/reuse']")
     section = page.locator("#reuse-pages")
@@ -393,6 +441,9 @@ def test_bureau_sees_a_page_reused_across_two_dossiers(
     # The same premises address in both: the lease is the same.
     assert "创业广场" in page.locator("#reuse-addresses").inner_text()
     _shot(page, "5-bureau-reuse")
+    axe_check(page, "reuse")
+    page.goto(f"/dossiers/{applicant_dossier}")
+    axe_check(page, "bureau dossier")
     _close(page)
 
 
@@ -411,6 +462,7 @@ def test_pages_work_under_the_content_security_policy(server, browser, applicant
     report = opened.value
     report.wait_for_load_state()
     assert "初审结论" in report.locator(".verdict").inner_text()
+    axe_check(report, "full report")
     # The hashed stylesheet applied: the verdict box has its coloured background.
     background = report.evaluate(
         "() => getComputedStyle(document.querySelector('.verdict')).backgroundColor"

@@ -36,7 +36,9 @@
       const ids = item.dataset.ids.split(",").filter(Boolean);
       const rows = ids.map((id) => live.querySelector('tr.file-row[data-file-id="' + id + '"]'));
       const note = item.querySelector(".note");
-      const failed = rows.filter((r) => r && r.dataset.state === "failed");
+      // A duplicate is not an error: its content is in the dossier already.
+      const failed = rows.filter((r) => r && r.dataset.state === "failed" && !r.classList.contains("duplicate"));
+      const copies = rows.filter((r) => r && r.classList.contains("duplicate"));
       note.className = failed.length ? "note error" : "note";
       if (ids.length === 1) {
         const row = rows[0];
@@ -47,9 +49,10 @@
       }
       const done = rows.filter((r) => r && r.dataset.state === "done").length;
       const gone = rows.filter((r) => !r).length;
-      const busy = ids.length - done - failed.length - gone;
+      const busy = ids.length - done - failed.length - copies.length - gone;
       const parts = ["共 " + ids.length + " 个文件：已完成 " + done];
       if (failed.length) parts.push("失败 " + failed.length);
+      if (copies.length) parts.push("重复上传 " + copies.length);
       if (busy) parts.push("处理中 " + busy);
       if (gone) parts.push("已移除 " + gone);
       note.textContent = parts.join("，");
@@ -98,6 +101,7 @@
     name.textContent = path || file.name;
     const bar = document.createElement("progress");
     bar.max = 100; bar.value = 0;
+    bar.setAttribute("aria-label", "上传进度：" + (path || file.name));
     const note = document.createElement("span");
     note.className = "note";
     note.textContent = "上传中";
