@@ -64,20 +64,18 @@ def norm(value: Any) -> str:
 
 @dataclass
 class TimedEngine:
-    """Passes reads to an engine and adds up the seconds they take."""
+    """Passes reads to an engine and adds up the seconds they take (reads only: an
+    orientation look, which uses the engine's line models, is parse time, not OCR time)."""
 
     engine: OcrEngine
     seconds: float = 0.0
 
-    @property
-    def name(self) -> str:
-        return self.engine.name
-
-    @property
-    def min_side(self) -> int:  # pictures are prepared for the engine timed
-        from extractors.parsers.ocrpage import MIN_SIDE
-
-        return getattr(self.engine, "min_side", MIN_SIDE)
+    def __getattr__(self, name: str) -> Any:
+        """Everything but ``read`` is the engine's own (its name, how pictures are prepared
+        for it, its line models for orientation), so the service treats it as the engine."""
+        if name == "engine":  # not set yet (copying): no recursion
+            raise AttributeError(name)
+        return getattr(self.engine, name)
 
     def read(self, image: Path, width: int, height: int) -> OcrResult:
         start = time.perf_counter()

@@ -31,7 +31,7 @@ from functools import cache
 from pathlib import PurePath
 from typing import Any
 
-from extractors.model import Document, Origin, Page
+from extractors.model import Document, Line, Origin, Page
 from extractors.phrases import GAP, PhraseIndex
 from extractors.text import compact, keep_longest
 from extractors.vocabulary import vocabulary
@@ -242,6 +242,7 @@ class _Line:
     number: int = 0  # characters of a section number it begins with (14．, （十四）)
     prominent: bool = False
     head: bool = False
+    on_end: bool = False  # read down the page (``_on_end``)
 
     @property
     def heading(self) -> bool:
@@ -292,12 +293,17 @@ def _page_lines(page: Page, furniture: set[str], head_lines: int, prominent: flo
         number = _SECTION_NUMBER.match(line.text)
         lines.append(
             _Line(
-                text.translate(_TICKS), line.size or 0.0, len(compact(number[0])) if number else 0
+                text.translate(_TICKS),
+                line.size or 0.0,
+                len(compact(number[0])) if number else 0,
+                on_end=_on_end(line, text),
             )
         )
-    sizes = [ln.size for ln in lines if ln.size > 0]
+    sizes = [ln.size for ln in lines if ln.size > 0 and not ln.on_end]
     median = statistics.median(sizes) if sizes else 0.0
     for i, ln in enumerate(lines):
+        if ln.on_end:
+            continue  # a label column or a margin note read downwards: never a title
         ln.prominent = median > 0 and ln.size >= prominent * median
         ln.head = i < head_lines or (ln.prominent and i < 3 * head_lines)
     return lines
@@ -381,6 +387,18 @@ def _longest(hits: list[Hit]) -> list[Hit]:
         lambda h: (h.start, h.end),
         lambda h: (h.cue.type, h.cue.is_title, h.cue.role in ("kind", "refuted") and h.cue.role),
     )
+
+
+def _on_end(line: Line, text: str) -> bool:
+    """An OCR line of two or more characters whose box stands on end: it was read down the
+    page (a letter-spaced label column, 重要提示 printed in a licence's margin). Titles of the
+    documents we read are printed level, so such a line is never a title; on a page that
+    lies on its side every line stands so, and that page is turned upright before it is
+    read."""
+    if line.bbox is None or len(text) < 2:
+        return False
+    x0, y0, x1, y1 = line.bbox
+    return (y1 - y0) > 1.5 * (x1 - x0)
 
 
 def _in_title_zone(hit: Hit, lines: list[_Line], offsets: list[int]) -> bool:

@@ -38,6 +38,7 @@ class Box:
     label: str | None = None  # the field whose label this box (or its start) is
     label_end: int = 0  # characters of ``text`` that are the label
     used: bool = False
+    overlay: bool = False  # type laid over or above the rows (``OVERLAY``): no label, no value
 
     @property
     def height(self) -> float:
@@ -151,6 +152,8 @@ def find_labels(boxes: list[Box], labels: Mapping[str, Iterable[str]]) -> list[B
                 continue
             parts, text = [box], box.text
             for mate in _row_mates(box, boxes):
+                if mate.overlay:
+                    continue  # a watermark between a spaced label's characters
                 if mate.used or mate.bbox[0] - parts[-1].bbox[2] > 6 * max(box.height, 1):
                     break
                 text += mate.text
@@ -187,6 +190,10 @@ def key_values(
     boxes = page_boxes(page)
     if not boxes:
         return []
+    text_height = median([b.height for b in boxes])
+    for b in boxes:
+        if min(b.height, b.width) > OVERLAY * text_height:
+            b.overlay = b.used = True  # a watermark, a stamp's words, a title
     found = find_labels(boxes, labels)
     line_height = median([b.height for b in boxes if not b.label] or [1.0])
     wraps = set(multiline)
@@ -206,6 +213,12 @@ def key_values(
         out.sort(key=lambda kv: (kv.bbox[1], kv.bbox[0]))
     _overlaid(out, boxes)
     return out
+
+
+# A box taller and wider than this many of the page's text lines is type of another size
+# laid over or above the rows (a diagonal watermark across the page, 审核用, the title): it
+# overlaps every row it crosses, so it would otherwise pass for the nearest value.
+OVERLAY = 2.5
 
 
 # --------------------------------------------------------------------------- fragments
@@ -354,6 +367,24 @@ def _tail_piece(box: Box, free: list[Box], tails: list[str]) -> tuple[list[Box],
     return None
 
 
+# Two boxes the detector drew over one stretch of a row overlap by up to about a character,
+# and both hold the characters there (注册日期2 | 2020年05月18日): a box starting that far
+# left of the previous one's end still continues it, and what both read is kept once.
+OVERLAP = 1.0  # in heights of the label's row
+
+
+def _without_repeat(text: str, following: str, overlap: float, height: float) -> str:
+    """``text`` without the characters that the ``following`` box, which starts
+    ``overlap`` px before ``text``'s box ends, reads again at its start."""
+    if overlap <= 0 or not text:
+        return text
+    most = min(len(text), len(following), round(overlap / max(height, 1.0)) + 1)
+    for k in range(most, 0, -1):
+        if text.endswith(following[:k]):
+            return text[:-k]
+    return text
+
+
 def _value_of(
     label: Box, boxes: list[Box], line_height: float, wraps: bool, under: bool = True
 ) -> KeyValue | None:
@@ -374,7 +405,7 @@ def _value_of(
             b
             for b in boxes
             if not b.used and b is not label and b not in taken
-            and b.bbox[0] >= right - 0.5 * height and _overlap(b.bbox, band) >= 0.3
+            and b.bbox[0] >= right - OVERLAP * height and _overlap(b.bbox, band) >= 0.3
             and b.bbox[0] > label.bbox[0]
         ]  # fmt: skip
         if not candidates:
@@ -387,7 +418,7 @@ def _value_of(
         if value_height and not 0.6 * value_height <= nxt.height <= 1.6 * value_height:
             break  # another size of type: a watermark, a note beside the value
         taken.append(nxt)
-        text += nxt.text
+        text = _without_repeat(text, nxt.text, right - nxt.bbox[0], height) + nxt.text
         band, right = nxt.bbox, nxt.bbox[2]
         value_height = value_height or nxt.height
         gap_limit = 3 * value_height
@@ -429,6 +460,7 @@ def _value_of(
             nxt = min(below, key=lambda b: b.bbox[1])
             if any(
                 b is not nxt
+                and not b.overlay
                 and not _inside(b.bbox, label.bbox)
                 and label.bbox[0] - 0.5 * row_height <= b.bbox[0] < nxt.bbox[0]
                 and _overlap(b.bbox, nxt.bbox) >= 0.5

@@ -19,8 +19,10 @@ BBox = tuple[float, float, float, float]
 # 2: seals; 3: OCR without table rules; 4: nor seal ink; 5: form tables only; 6: rule check;
 # 7: picture hashes; 8: pictures lying on their side turned upright (Page.turned), small
 # pictures no longer enlarged for RapidOCR; 9: scanned PDF pages turned upright too, and
-# pages upside down (orientation decided before reading)
-MODEL_VERSION = 9
+# pages upside down (orientation decided before reading); 10: PP-OCR reads the colour page
+# (seals lifted, ruling lines kept), a line's size is its box's short side, lone characters the
+# detector missed are read (extractors.lonechars)
+MODEL_VERSION = 10
 
 
 class Origin(StrEnum):

@@ -309,15 +309,11 @@ def result_from_quads(found, width: int, height: int) -> OcrResult:
         xs, ys = [p[0] for p in quad], [p[1] for p in quad]
         box = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
         conf = round(float(score), 3)
-        lines.append(
-            Line(
-                text=text,
-                bbox=box,
-                words=[Word(text=text, bbox=box, conf=conf)],
-                conf=conf,
-                size=box[3] - box[1],
-            )
-        )
+        # The type's size is the box's short side: a line read down a column (a vertical
+        # label, 重要提示 printed on end) is as wide as its characters, not as tall as it.
+        size = min(box[3] - box[1], box[2] - box[0])
+        word = Word(text=text, bbox=box, conf=conf)
+        lines.append(Line(text=text, bbox=box, words=[word], conf=conf, size=size))
     lines.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
     confs = [ln.conf for ln in lines if ln.conf is not None]
     return OcrResult(

@@ -34,6 +34,7 @@ class RapidOcr3Engine:
     use_cls: bool = True  # per-line 0°/180° classifier; pages are turned upright before
     name: str = "rapidocr3"
     min_side: int = 0  # it scales pictures itself
+    colour: ClassVar[bool] = True  # reads the colour page, seals lifted (ocrpage.prepare_for_ocr)
     # Orientation looks (extractors.parsers.orientation): the v6 detector costs 2.4 times
     # v4's; on the 160 turned real licences 512 px decided all (0.45 CPU s median), 416 px
     # all but 3 (0.33 s), which the larger look then decided.
@@ -76,6 +77,19 @@ class RapidOcr3Engine:
         with _LOCK:
             found = ocr._load_cls_model()(crops).cls_res or []
         return [(str(label), float(score)) for label, score in found]
+
+    def recognise_lines(self, crops: list) -> list[tuple[str, float]]:
+        """The recogniser alone, on line images (RGB arrays): (text, score) each
+        (``extractors.lonechars`` gives it what the detector missed)."""
+        if not crops:
+            return []
+        from rapidocr.ch_ppocr_rec import TextRecInput
+
+        ocr = self._loaded()
+        with _LOCK:
+            found = ocr._load_rec_model()(TextRecInput(img=crops))
+        read = zip(found.txts or (), found.scores or (), strict=True)
+        return [(str(text), float(score)) for text, score in read]
 
     def _loaded(self):
         if (self.ocr_version, self.model_type) not in SHIPPED:

@@ -100,8 +100,9 @@ def _frames(path: Path, options: ParseOptions, tmp: Path):
                 upright, lie = turn_upright(engine, upright)
                 seals = find_seals(upright)
                 marks = to_page(seals, upright.width, upright.height)
-                target = tmp / f"f{number}.pgm"
-                back = prepare_for_ocr(upright, target, seals, min_side)
+                target = tmp / f"f{number}.pnm"
+                colour = getattr(engine, "colour", False)
+                back = prepare_for_ocr(upright, target, seals, min_side, colour)
                 size = upright.size
                 yield (number, target, size, back, size[0], size[1], rotation, marks, pixels, lie)
 

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from extractors import lonechars
 from extractors.model import Block, Line, Mark, Origin, Page, Word
 from extractors.ocr import OcrEngine
 from extractors.parsers import orientation
@@ -25,27 +26,38 @@ MAX_SIDE = 4200
 
 
 def prepare_for_ocr(
-    image: Image.Image, path: Path, seals: list[Mark] | None = None, min_side: int = MIN_SIDE
+    image: Image.Image,
+    path: Path,
+    seals: list[Mark] | None = None,
+    min_side: int = MIN_SIDE,
+    colour: bool = False,
 ) -> float:
-    """Write a greyscale copy sized for OCR to ``path`` (PGM is fast to write and tesseract
-    reads it directly). Returns the factor from the written image back to ``image``.
+    """Write a copy sized for OCR to ``path`` (PPM/PGM: fast to write, and both engines
+    read it directly). Returns the factor from the written image back to ``image``.
 
     Where a red seal is stamped over black text (``seals``, boxes as fractions of the
-    image), the red channel stands in for grey: red ink is as light as the paper there,
-    black text stays black, and the company name under the seal becomes readable."""
+    image), its red ink is lifted to white, black text stays black, and the company name
+    under the seal becomes readable.
+
+    ``colour`` (the engine's ``colour``): the copy stays in colour and keeps a table's
+    ruling lines, for PP-OCR, whose models learnt on colour photographs: on the 40 real
+    licences PP-OCRv6 read more of every field from colour with only the seals lifted
+    than from the greyscale copy without rules (benchmarks/RESULTS.md). Otherwise the copy
+    is greyscale, enlarged to ``min_side`` and without ruling lines, for tesseract."""
+    if colour:
+        rgb = _lift_seals(image.convert("RGB"), seals or [])
+        factor = min(1.0, MAX_SIDE / max(rgb.size))
+        if factor != 1.0:
+            size = (max(1, round(rgb.width * factor)), max(1, round(rgb.height * factor)))
+            rgb = rgb.resize(size, Image.Resampling.LANCZOS)
+        rgb.save(path, format="PPM")
+        return 1.0 / factor
     grey = image.convert("L")
     if seals and image.mode in ("RGB", "RGBA", "P", "CMYK"):
         # Red ink is light in the red channel; lift it to white, keep black text.
         red = image.convert("RGB").getchannel("R").point(lambda v: 255 if v > 140 else v)
         for seal in seals:
-            x0, y0, x1, y1 = seal.bbox
-            pad_x, pad_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
-            box = (
-                max(0, round((x0 - pad_x) * image.width)),
-                max(0, round((y0 - pad_y) * image.height)),
-                min(image.width, round((x1 + pad_x) * image.width)),
-                min(image.height, round((y1 + pad_y) * image.height)),
-            )
+            box = _seal_box(seal, image)
             grey.paste(red.crop(box), box[:2])
     longest = max(grey.size)
     factor = 1.0
@@ -59,6 +71,33 @@ def prepare_for_ocr(
     grey = remove_rules(grey)
     grey.save(path, format="PPM")
     return 1.0 / factor
+
+
+def _seal_box(seal: Mark, image: Image.Image) -> tuple[int, int, int, int]:
+    """A seal's box in pixels of ``image``, with a margin of 5 % each side."""
+    x0, y0, x1, y1 = seal.bbox
+    pad_x, pad_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
+    return (
+        max(0, round((x0 - pad_x) * image.width)),
+        max(0, round((y0 - pad_y) * image.height)),
+        min(image.width, round((x1 + pad_x) * image.width)),
+        min(image.height, round((y1 + pad_y) * image.height)),
+    )
+
+
+def _lift_seals(rgb: Image.Image, seals: list[Mark]) -> Image.Image:
+    """``rgb`` with each seal's box seen through a red filter, as the greyscale copy is: red
+    ink is as light as the paper in the red channel, black or blue text stays dark, even
+    where it crosses the ink (testing pixels for redness there erases those strokes: a
+    stroke over ink is dark red). Outside the seals the page keeps its colours."""
+    if not seals:
+        return rgb
+    pixels = np.array(rgb)
+    for seal in seals:
+        x0, y0, x1, y1 = _seal_box(seal, rgb)
+        red = pixels[y0:y1, x0:x1, 0]
+        pixels[y0:y1, x0:x1] = np.where(red > 140, 255, red)[..., None]
+    return Image.fromarray(pixels)
 
 
 def remove_rules(grey: Image.Image) -> Image.Image:
@@ -153,6 +192,7 @@ def ocr_page(
                 ]
                 size, width, height = _turn(image_path, turned, size, width, height)
                 result = engine.read(image_path, *size)
+    result = lonechars.recover(result, image_path, engine)
     blocks = [_scale_block(b, scale) for b in result.blocks] if scale != 1.0 else result.blocks
     return Page(
         number=number,

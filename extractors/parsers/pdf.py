@@ -410,8 +410,9 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
                         width, height = height, width
                     seals = find_seals(image)
                     marks = to_page(seals, width, height)
-                    target = Path(tmp) / f"p{index + 1}.pgm"
-                    back = prepare_for_ocr(image, target, seals)
+                    target = Path(tmp) / f"p{index + 1}.pnm"
+                    colour = getattr(reader, "colour", False)
+                    back = prepare_for_ocr(image, target, seals, colour=colour)
                     size = image.size
                     image.close()
                     rendering.close()

@@ -26,6 +26,7 @@ from intake.models import (
     ReviewAction,
     utcnow,
 )
+from intake.reports.todo import CHANGED
 from intake.storage import FileStore
 from validators.checks import OPINIONS, show_value
 from validators.engine import Facts, Finding, Status, evaluate
@@ -232,7 +233,7 @@ def note_changes(
                     f"{file} 第{page}页的{label}（原为{_value_text(name, was[key])}）已不再采用"
                 )
         if parts:
-            finding["message"] += "（较上一版：" + "；".join(parts) + "）"
+            finding["message"] += CHANGED + "；".join(parts) + "）"
             finding["changed"] = {
                 "version": previous.get("version"),
                 "status": old.get("status"),

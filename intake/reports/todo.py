@@ -97,9 +97,18 @@ def actionable_count(report: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+CHANGED = "（较上一版："  # how intake.reports.build.note_changes opens its note
+
+
 def _finding_item(report: dict[str, Any], finding: dict[str, Any]) -> TodoItem:
     status = finding["status"]
-    message, action = _split(finding.get("message", ""))
+    text = finding.get("message", "")
+    change = ""
+    at = text.rfind(CHANGED)
+    if at > 0 and text.endswith("）"):  # what changed since the last version: a finding
+        text, change = text[:at], text[at:]
+    message, action = _split(text)
+    message += change
     action = action or _GENERIC[status]
     if status == "missing":
         pages = _unreadable_for(report, finding["criterion"])

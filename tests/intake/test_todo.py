@@ -146,3 +146,17 @@ def test_after_a_change_the_finding_says_what_changed():
     assert "申请报告.docx 第2页的用户满意度原为70%，已更新为80%" in changed["message"]
     assert changed["changed"]["version"] == 3 and changed["changed"]["status"] == "fail"
     assert "较上一版" not in findings[0]["message"]  # unchanged findings say nothing
+
+
+def test_what_changed_since_the_last_version_is_part_of_the_finding_not_the_action() -> None:
+    report = {
+        "rule_pack": "xian-2018",
+        "files": [],
+        "findings": [
+            {"criterion": "x.name_consistent", "status": "fail", "title": "名称一致",
+             "message": "名称不一致：甲公司、乙公司，请核对并统一。（较上一版：申报书中的名称已改为乙公司）"},
+        ],
+    }  # fmt: skip
+    (item,) = todo(report)
+    assert item["action"] == "请核对并统一。"
+    assert item["message"].endswith("（较上一版：申报书中的名称已改为乙公司）")
