@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -304,3 +305,49 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Platform(Base):
+    """A recognised platform (article 19): one row per organisation per recognition, valid
+    three years from ``recognised_on``; a revoked one keeps its row, with the reason."""
+
+    __tablename__ = "platforms"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    credit_code: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    # The dossier it was recognised on (kept as a plain id if that dossier is deleted).
+    dossier_id: Mapped[str | None] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="SET NULL"), index=True
+    )
+    round: Mapped[str] = mapped_column(String(16), default="")
+    recognised_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    recognised_by: Mapped[str] = mapped_column(String(64))
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))  # intake.register.RevokeReason
+    revoke_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    summaries: Mapped[list[AnnualSummary]] = relationship(
+        cascade="all, delete-orphan", order_by="AnnualSummary.uploaded_at"
+    )
+
+
+class AnnualSummary(Base):
+    """An annual summary report (年度总结报告) uploaded for a platform, stored in the file
+    store by content hash, with what checking it against the dossier found."""
+
+    __tablename__ = "annual_summaries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    platform_id: Mapped[str] = mapped_column(
+        ForeignKey("platforms.id", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int]
+    name: Mapped[str] = mapped_column(String(1024))  # the uploaded file's name
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    checks: Mapped[dict[str, Any]]  # intake.register.check_summary's result

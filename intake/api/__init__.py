@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from intake import web
-    from intake.api import dossiers, rounds
+    from intake.api import dossiers, platforms, rounds
 
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(dossiers.router)
     app.include_router(rounds.router)
+    app.include_router(platforms.router)
     web.install(app)
     _install_docs(app)
     errors.install(app)

@@ -23,6 +23,7 @@ from intake.crossround import disagreements
 from intake.dossiers import AssignmentError, assign
 from intake.models import Dossier, Role, User
 from intake.overview import VERDICT_NAMES, overview, round_summary, visible_dossiers
+from intake.register import register
 from intake.reports.html import STATUS_NAMES
 from intake.web.pages import (
     FormUser,
@@ -307,3 +308,12 @@ def overview_page(
             :TOP_CRITERIA
         ],
     )
+
+
+# --- the register of recognised platforms (article 19) ------------------------------------
+
+
+@router.get("/bureau/register")
+def register_page(request: Request, session: SessionDep, user: User = PageUser) -> HTMLResponse:
+    require_role(user, BUREAU_ONLY, "查看示范平台名册")
+    return render(request, "bureau_register.html", user, data=register(session))

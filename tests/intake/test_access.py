@@ -228,6 +228,12 @@ def test_dossier_endpoints(world, endpoint, principal, own, page):
 
 # Acts not on one dossier: (name, method, path, kwargs, roles allowed, answer, is a page)
 GENERAL = [
+    ("platform register", "GET", "/api/platforms", {}, {BUREAU}, 200, False),
+    ("recognise", "POST", "/api/platforms",
+     {"json": {"dossier_id": "0" * 32, "recognised_on": "2025-01-01"}}, {BUREAU}, 404, False),
+    ("revoke", "POST", "/api/platforms/" + "0" * 32 + "/revoke", {"json": {"reason": "complaints"}},
+     {BUREAU}, 404, False),
+    ("register page", "GET", "/bureau/register", {}, {BUREAU}, 200, True),
     ("round summary", "GET", "/api/rounds/2026/summary", {}, {BUREAU}, 200, False),
     ("round export", "GET", "/api/rounds/2026/export.xlsx", {}, {BUREAU}, 200, False),
     ("overview page", "GET", "/bureau/overview", {}, {BUREAU}, 200, True),
