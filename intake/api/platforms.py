@@ -67,13 +67,15 @@ class FigureCheck(BaseModel):
 
 
 class SummaryChecks(BaseModel):
-    year: int = Field(description="The year it was filed for")
-    year_stated: int | None = Field(description="The 20XX年度 on its first page")
-    pages: int
-    figures: list[FigureCheck]
-    checked: list[str] = Field(description="What was checked, in Chinese")
-    differences: list[str] = Field(description="Each disagreement found, in Chinese")
-    notes: list[str] = Field(description="What could not be checked and why, in Chinese")
+    """What the check of an annual summary found (empty lists where nothing was checked)."""
+
+    year: int | None = Field(default=None, description="The year it was filed for")
+    year_stated: int | None = Field(default=None, description="The 20XX年度 on its first page")
+    pages: int = 0
+    figures: list[FigureCheck] = []
+    checked: list[str] = Field(default=[], description="What was checked, in Chinese")
+    differences: list[str] = Field(default=[], description="Each disagreement found, in Chinese")
+    notes: list[str] = Field(default=[], description="What could not be checked, in Chinese")
 
 
 class SummaryUpload(BaseModel):

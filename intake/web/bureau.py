@@ -4,6 +4,7 @@ across dossiers, and the round's overview with bar charts drawn here as inline S
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,7 @@ from markupsafe import Markup
 from pypinyin import lazy_pinyin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from intake import reviews
 from intake.access import BUREAU_ONLY, Action
@@ -21,9 +23,18 @@ from intake.crossref import find_reuse
 from intake.crossround import CRITERION as CROSS_ROUND
 from intake.crossround import disagreements
 from intake.dossiers import AssignmentError, assign
-from intake.models import Dossier, Role, User
+from intake.models import Dossier, Platform, Role, User
 from intake.overview import VERDICT_NAMES, overview, round_summary, visible_dossiers
-from intake.register import register
+from intake.register import (
+    REVOKE_REASON_NAMES,
+    RegisterError,
+    RevokeReason,
+    add_summary,
+    beijing_today,
+    recognise,
+    register,
+    revoke,
+)
 from intake.reports.html import STATUS_NAMES
 from intake.web.pages import (
     FormUser,
@@ -314,6 +325,127 @@ def overview_page(
 
 
 @router.get("/bureau/register")
-def register_page(request: Request, session: SessionDep, user: User = PageUser) -> HTMLResponse:
+def register_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    round: str | None = None,
+    user: User = PageUser,
+) -> HTMLResponse:
+    """The register; its recognition form offers the dossiers of ``round`` (default: the
+    current round) not yet recognised."""
     require_role(user, BUREAU_ONLY, "查看示范平台名册")
-    return render(request, "bureau_register.html", user, data=register(session))
+    chosen = (round or settings.round).strip()[:16]
+    recognised = set(
+        session.scalars(select(Platform.dossier_id).where(Platform.revoked_on.is_(None)))
+    )
+    candidates = [d for d in visible_dossiers(session, user, chosen) if d.id not in recognised]
+    return render(
+        request,
+        "bureau_register.html",
+        user,
+        data=register(session),
+        candidates=candidates,
+        candidate_round=chosen,
+        reasons=REVOKE_REASON_NAMES,
+    )
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None
+
+
+REGISTER = "/bureau/register"
+
+
+@router.post("/bureau/register/recognise")
+async def recognise_page(request: Request, session: SessionDep, user: User = FormUser) -> Response:
+    require_role(user, BUREAU_ONLY, "认定示范平台")
+    form = await request.form()
+    dossier = session.get(Dossier, str(form.get("dossier_id", "")))
+    day = _day(form.get("recognised_on"))
+    if dossier is None:
+        return redirect(REGISTER, "请选择要认定的申报", error=True)
+    if day is None:
+        return redirect(REGISTER, "请填写认定日期（年-月-日）", error=True)
+    code = str(form.get("credit_code", "")).strip() or None
+
+    def run() -> Platform:
+        platform = recognise(session, dossier, day, user.name, code)
+        session.commit()
+        return platform
+
+    try:
+        platform = await run_in_threadpool(run)
+    except RegisterError as exc:
+        session.rollback()
+        return redirect(REGISTER, exc.message, error=True)
+    return redirect(REGISTER, f"已认定“{platform.name}”，有效期至 {platform.expires_on}")
+
+
+@router.post("/bureau/register/{platform_id}/revoke")
+async def revoke_page(
+    request: Request, platform_id: str, session: SessionDep, user: User = FormUser
+) -> Response:
+    require_role(user, BUREAU_ONLY, "撤销示范平台称号")
+    form = await request.form()
+    platform = session.get(Platform, platform_id)
+    if platform is None:
+        return redirect(REGISTER, "示范平台不存在", error=True)
+    try:
+        reason = RevokeReason(str(form.get("reason", "")))
+    except ValueError:
+        return redirect(REGISTER, "请选择撤销理由（第十九条所列情形之一）", error=True)
+    day = _day(form.get("revoked_on")) or beijing_today()
+    note = str(form.get("note", "")).strip()[:500]
+
+    def run() -> None:
+        revoke(session, platform, reason, day, user.name, note)
+        session.commit()
+
+    try:
+        await run_in_threadpool(run)
+    except RegisterError as exc:
+        session.rollback()
+        return redirect(REGISTER, exc.message, error=True)
+    return redirect(REGISTER, f"已撤销“{platform.name}”的示范平台称号")
+
+
+@router.post("/bureau/register/{platform_id}/summaries")
+async def summary_page(
+    request: Request,
+    platform_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: User = FormUser,
+) -> Response:
+    require_role(user, BUREAU_ONLY, "代报年度总结报告")
+    form = await request.form()
+    platform = session.get(Platform, platform_id)
+    if platform is None:
+        return redirect(REGISTER, "示范平台不存在", error=True)
+    upload = form.get("file")
+    year = str(form.get("year", "")).strip()
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return redirect(REGISTER, "请选择年度总结报告文件", error=True)
+    if not year.isdigit():
+        return redirect(REGISTER, "请选择报告年度", error=True)
+
+    def run():
+        summary = add_summary(
+            session, settings, platform, int(year), upload.file, upload.filename, user.name
+        )
+        session.commit()
+        return summary
+
+    try:
+        summary = await run_in_threadpool(run)
+    except RegisterError as exc:
+        session.rollback()
+        return redirect(REGISTER, exc.message, error=True)
+    found = len(summary.checks.get("differences") or [])
+    told = f"，核对发现 {found} 处不一致" if found else "，核对未发现不一致"
+    return redirect(REGISTER, f"已收到“{platform.name}”{year}年度总结报告{told}")
