@@ -25,10 +25,10 @@ STAGES = {"parsing": "解析", "ocr": "文字识别"}
 @click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
 def main(verbose: bool) -> None:
     """申报材料智能预审：检查、服务与后台处理。"""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    from intake.logs import setup_logging
+
+    # INTAKE_LOG_FORMAT: "text" lines for a terminal, "json" lines for a log collector
+    setup_logging(get_settings().log_format, logging.INFO if verbose else logging.WARNING)
 
 
 @main.command()
@@ -236,8 +236,18 @@ def serve(host: str, port: int) -> None:
 
     from intake.api import create_app
 
-    # No "server: uvicorn" header on every answer: it tells an attacker what to try.
-    uvicorn.run(create_app(), host=host, port=port, server_header=False)
+    # No "server: uvicorn" header on every answer: it tells an attacker what to try. In
+    # JSON, uvicorn's lines go through ours (log_config=None) and its access line (the
+    # query string, in text) gives way to intake.access, one JSON line a request.
+    json_logs = get_settings().log_format == "json"
+    uvicorn.run(
+        create_app(),
+        host=host,
+        port=port,
+        server_header=False,
+        log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,
+        access_log=not json_logs,
+    )
 
 
 @main.command()

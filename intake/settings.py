@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field
@@ -81,6 +82,15 @@ class Settings(BaseSettings):
     # deployment can keep a worker free for them while others read scans.
     worker_queues: str = "quick,ocr"
     job_timeout: int = 3600  # seconds for one file's parse job (a 200-page scan)
+
+    # Operations (intake.metrics, intake.logs). /metrics answers a bureau account (API token
+    # or browser session), or a scraper sending ``Authorization: Bearer <metrics_token>``;
+    # metrics_public=true opens it to anyone who can reach the port (a private network).
+    metrics_public: bool = False
+    metrics_token: str | None = None
+    # "text": plain lines for a terminal; "json": one JSON object a line, with the request,
+    # user, dossier, file and job ids, for a log collector.
+    log_format: Literal["text", "json"] = "text"
 
     @property
     def ocr_config(self) -> str:

@@ -8,6 +8,7 @@ from rq import get_current_job
 from sqlalchemy import select
 
 from extractors.errors import InputFileError
+from intake import logs
 from intake.db import session_scope
 from intake.feedback import warm_up
 from intake.models import DossierFile, FileState, utcnow
@@ -27,7 +28,16 @@ def parse_file_job(file_id: str) -> str:
     """Parse one dossier file; the report is rebuilt when it was the dossier's last. Nothing
     is recorded when this job is no longer the file's current one."""
     job = get_current_job()
-    return process_file(get_settings(), file_id, job_id=job.id if job else None)
+    settings = get_settings()
+    with logs.job_context(file_id=file_id, job_id=job.id if job else None):
+        logs.bind(dossier_id=_dossier_of(settings, file_id))
+        return process_file(settings, file_id, job_id=job.id if job else None)
+
+
+def _dossier_of(settings, file_id: str) -> str | None:
+    """The dossier of a file, for the job's log lines (None: the file was deleted)."""
+    with session_scope(settings.db_url) as session:
+        return session.scalar(select(DossierFile.dossier_id).where(DossierFile.id == file_id))
 
 
 def on_parse_failure(job, connection, exc_type, exc_value, traceback) -> None:
@@ -39,6 +49,12 @@ def on_parse_failure(job, connection, exc_type, exc_value, traceback) -> None:
     finished (compare-and-set), and a superseded job is not retried."""
     file_id = job.args[0]
     settings = get_settings()
+    with logs.job_context(file_id=file_id, job_id=job.id):
+        _record_failure(settings, job, file_id, exc_type, exc_value)
+
+
+def _record_failure(settings, job, file_id: str, exc_type, exc_value) -> None:
+    """on_parse_failure's work, inside the job's log context."""
     retrying = bool(job.retries_left)
     if isinstance(exc_value, InputFileError):
         code, message = str(exc_value.code), exc_value.message
@@ -52,6 +68,7 @@ def on_parse_failure(job, connection, exc_type, exc_value, traceback) -> None:
     with session_scope(settings.db_url) as session:
         changed = set_if_current(session, file_id, job.id, **values)
         dossier_id = session.scalar(select(DossierFile.dossier_id).where(DossierFile.id == file_id))
+    logs.bind(dossier_id=dossier_id)
     if not changed:
         log.info("parse job %s failed (%s) but is superseded or its file done", job.id, exc_type)
         job.retries_left = 0  # running it again could only be ignored

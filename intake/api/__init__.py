@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
+from intake import logs, metrics
 from intake.api import errors
 from intake.api.headers import BodyIdleTimeout, SecurityHeaders
 from intake.api.hygiene import Hygiene
@@ -46,7 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Hygiene)
     app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(BodyIdleTimeout, seconds=settings.body_idle_timeout)
-    app.add_middleware(SecurityHeaders)  # outermost: also on the 408, 413 and 422 above
+    app.add_middleware(SecurityHeaders)  # also on the 408, 413 and 422 above
+    metrics.install(app, settings)  # GET /metrics; times every request, the above's answers too
+    app.add_middleware(logs.RequestContext)  # outermost: each request's id, in every log line
 
     @app.exception_handler(UnknownRulePackError)
     async def unknown_pack(_: Request, exc: UnknownRulePackError) -> JSONResponse:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from intake import access, auth
+from intake import access, auth, logs
 from intake.db import session_factory
 from intake.models import Dossier, User
 from intake.settings import Settings
@@ -52,9 +52,12 @@ def identify(request: Request, session: Session) -> User | None:
     in between starved the pool under 200 concurrent uploads (every thread holding one and
     waiting for a thread)."""
     try:
-        return _identify(request, session)
+        user = _identify(request, session)
     finally:
         session.commit()  # the objects stay loaded (expire_on_commit=False)
+    if user is not None:
+        logs.bind(user=user.name)  # the request's log lines say whose it is
+    return user
 
 
 def _identify(request: Request, session: Session) -> User | None:
