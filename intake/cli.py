@@ -230,20 +230,28 @@ def recheck(dossier_id: str, rule_pack: str, json_out: Path | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="uvicorn worker processes (a deployment: about one per core).",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP API and the web pages (FastAPI under uvicorn)."""
     import uvicorn
 
-    from intake.api import create_app
-
     # No "server: uvicorn" header on every answer: it tells an attacker what to try. In
     # JSON, uvicorn's lines go through ours (log_config=None) and its access line (the
-    # query string, in text) gives way to intake.access, one JSON line a request.
+    # query string, in text) gives way to intake.access, one JSON line a request. Several
+    # processes need the app as an import string (each builds its own).
     json_logs = get_settings().log_format == "json"
     uvicorn.run(
-        create_app(),
+        "intake.api:create_app",
+        factory=True,
         host=host,
         port=port,
+        workers=workers,
         server_header=False,
         log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,
         access_log=not json_logs,
