@@ -48,10 +48,11 @@ def up(base: str, seconds: float = 30) -> bool:
 
 
 @contextmanager
-def running(env: dict, logs: Path) -> Iterator[str]:
-    """``intake serve`` and ``intake worker`` with ``env``; the API's base URL. Their output
-    goes to ``logs``; both are stopped afterwards."""
+def running(env: dict, logs: Path, worker: bool = True) -> Iterator[str]:
+    """``intake serve`` and (unless ``worker`` is false) ``intake worker`` with ``env``; the
+    API's base URL. Their output goes to ``logs``; both are stopped afterwards."""
     port = free_port()
+    commands = [["serve", "--port", str(port)]] + ([["worker"]] if worker else [])
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "intake.cli", *args],
@@ -59,7 +60,7 @@ def running(env: dict, logs: Path) -> Iterator[str]:
             stdout=(logs / f"{args[0]}.log").open("w"),
             stderr=subprocess.STDOUT,
         )
-        for args in (["serve", "--port", str(port)], ["worker"])
+        for args in commands
     ]
     base = f"http://127.0.0.1:{port}"
     try:

@@ -144,7 +144,7 @@ def fits(page, where: str = "") -> None:
     raise AssertionError(f"{where or page.url} is {width}px wide in {inner}px: {wide}")
 
 
-def _login(browser, base: str, name: str, viewport: dict | None = None):
+def _login(browser, base: str, name: str, viewport: dict | None = None, password: str = PASSWORD):
     context = browser.new_context(base_url=base, locale="zh-CN", viewport=viewport or DESKTOP)
     context.set_default_timeout(30_000)
     _watch_csp(context)
@@ -153,7 +153,7 @@ def _login(browser, base: str, name: str, viewport: dict | None = None):
     assert "/login" in page.url  # nothing without an account
     axe_check(page, "login")
     page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
     return page

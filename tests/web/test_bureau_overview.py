@@ -9,16 +9,15 @@ for real, copies with known statuses), so no worker or OCR is needed here."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from intake.settings import Settings
 from tests.accounts import PASSWORD, account
 from tests.intake.test_round_overview import ROUND, make_round
-from tests.integration.processes import free_port, up
-from tests.web.test_browser import DESKTOP, PHONE, _close, _shot, _watch_csp, axe_check, fits
+from tests.integration.processes import running
+from tests.web.test_browser import DESKTOP, PHONE, _close, _shot, axe_check, fits
+from tests.web.test_browser import _login as sign_in
 from tests.web.test_browser import browser as browser
 
 pytestmark = pytest.mark.integration
@@ -37,37 +36,12 @@ def site(tmp_path_factory, samples):
         "INTAKE_CURRENT_ROUND": ROUND,
         "INTAKE_RATE_LIMIT_STORAGE": "memory://",
     }
-    port = free_port()
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "intake.cli", "serve", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        if not up(base):
-            pytest.fail("the API did not start: " + (data / "serve.log").read_text())
+    with running(env, data, worker=False) as base:
         yield {"base": base, "ids": ids}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _login(browser, base: str, role: str, viewport: dict = DESKTOP):
-    context = browser.new_context(base_url=base, locale="zh-CN", viewport=viewport)
-    context.set_default_timeout(30_000)
-    _watch_csp(context)
-    page = context.new_page()
-    page.goto("/login")
-    page.fill("input[name=name]", f"概览-{role}")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
+    return sign_in(browser, base, f"概览-{role}", viewport, PASSWORD)
 
 
 def test_bureau_staff_see_the_round(browser, site):
