@@ -20,6 +20,7 @@ from intake.api.deps import ApiUser, SessionDep, SettingsDep, dossier_for, requi
 from intake.api.headers import content_security_policy
 from intake.api.hygiene import LINE_PATTERN, MAX_INT, FilledLine, Line, Reason
 from intake.crossref import find_reuse
+from intake.crossround import disagreements
 from intake.dossiers import (
     Admission,
     AssignmentError,
@@ -692,9 +693,10 @@ def remove_assignment(
 @router.get("/reuse", responses=errors.responses(403))
 def reuse(session: SessionDep, user: ApiUser, round: Round = None) -> dict:
     """Bureau staff: the same credit code, premises address, file or page picture in more
-    than one dossier (of ``round``, or of all rounds)."""
+    than one dossier (of ``round``, or of all rounds), and (``cross_round``) the dossiers
+    whose figures differ from what their organisation stated in earlier rounds."""
     require_role(user, BUREAU_ONLY, "查看跨申报比对")
-    return find_reuse(session, round)
+    return {**find_reuse(session, round), "cross_round": disagreements(session, round)}
 
 
 @router.get("/me")

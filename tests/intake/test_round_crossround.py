@@ -118,6 +118,9 @@ def test_a_difference_beyond_the_tolerance_is_for_review(settings, tmp_path, ear
     row = next(r for r in summary["rows"] if r["id"] == later)
     assert row["statuses"][CRITERION] == "review"
     assert summary["titles"][CRITERION] == "与往批次申报数据一致"
+    reuse = client.get("/api/reuse?round=2026").json()
+    (listed,) = [d for d in reuse["cross_round"] if d["dossier"] == later]
+    assert listed["round"] == "2026"
     html = client.get(f"/api/dossiers/{later}/report.html")
     assert html.status_code == 200 and "与往批次申报数据一致" in html.text
     browser = TestClient(app, follow_redirects=False)
