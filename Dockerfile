@@ -6,11 +6,14 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
+# The locked versions (each file's sha256 checked), then the project on top without resolving.
+COPY requirements/runtime.txt requirements/runtime.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
 COPY intake intake
 COPY extractors extractors
 COPY validators validators
 COPY worker worker
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
 # The code stays root's (read-only to the service); only /data and the user's home (font
 # cache) are writable by it. /data is made before VOLUME, so a new volume starts owned by
 # `intake`; a volume from an image that ran as root needs a chown once (README).

@@ -28,12 +28,20 @@ if ((${#need[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# Python packages come from the lock (exact versions, each file's sha256 checked), so every
+# machine runs the same code; the project itself goes in editable on top, without resolving
+# anything again. The stamp holds the lock's and pyproject's digest: a change to either (a
+# pull, `make lock`) re-installs, an unchanged tree skips pip altogether.
+lock=requirements/lock.txt
 stamp=.venv/.installed
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
-  touch "$stamp"
+digest=$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+  pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+  "${pip[@]}" --upgrade pip
+  "${pip[@]}" --require-hashes -r "$lock"
+  "${pip[@]}" --no-deps -e .
+  echo "$digest" >"$stamp"
 fi
