@@ -280,6 +280,24 @@ def worker(burst: bool, queues: str | None) -> None:
     run(settings, burst=burst, queues=queues)
 
 
+@main.command(name="backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(dest: Path) -> None:
+    """Copy the database and the file store into a new folder under DEST (README: Backups)."""
+    from intake.backup import BackupError, backup
+
+    try:
+        done = backup(get_settings(), dest)
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    size = done.bytes / (1 << 20)
+    console.print(
+        f"已备份到 {done.folder}：数据库（{done.database}，版本 {done.revision or '无'}）、"
+        f"{done.files} 个文件（{size:.1f} MB），用时 {done.seconds} 秒"
+    )
+
+
 @main.command()
 def reconcile() -> None:
     """Queue again the files the database says are owed work and Redis has no job for."""
