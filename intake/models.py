@@ -116,6 +116,8 @@ class Dossier(Base):
     )
     district: Mapped[str] = mapped_column(String(32), default="")  # 区县 / 开发区
     round: Mapped[str] = mapped_column(String(16), default="", index=True)  # 申报批次, e.g. 2026
+    # Set by ``intake purge``: the uploads and parses are gone, the reports and audit stay.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -291,6 +293,7 @@ class ReportVersion(Base):
     actor: Mapped[str | None] = mapped_column(String(64))
     rule_pack: Mapped[str] = mapped_column(String(64))
     content: Mapped[dict[str, Any]]
+    duration_ms: Mapped[int | None]  # the build's wall time (none before migration 0011)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
