@@ -301,6 +301,7 @@ def _build_report(
     settings: Settings, dossier_id: str, rule_pack: str | None, reason: str, actor: str | None
 ) -> dict:
     store = FileStore(settings.data_dir)
+    started = time.perf_counter()
     with session_scope(settings.db_url) as session:
         dossier = session.get(Dossier, dossier_id)
         if dossier is None:
@@ -326,6 +327,7 @@ def _build_report(
                 actor=actor,
                 rule_pack=dossier.rule_pack,
                 content=content,
+                duration_ms=round((time.perf_counter() - started) * 1000),
             )
         )
         report = session.get(Report, dossier_id) or Report(dossier_id=dossier_id)
