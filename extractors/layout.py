@@ -39,6 +39,7 @@ class Box:
     label_end: int = 0  # characters of ``text`` that are the label
     used: bool = False
     overlay: bool = False  # type laid over or above the rows (``OVERLAY``): no label, no value
+    on_end: bool = False  # a character of a box read down the page (a label column)
 
     @property
     def height(self) -> float:
@@ -80,7 +81,8 @@ def page_boxes(page: Page) -> list[Box]:
         if len(text) >= 2 and height > 1.8 * width and height > 1.5 * len(text) * width * 0.5:
             step = height / len(text)
             for i, ch in enumerate(text):
-                out.append(Box(ch, (x0, y0 + i * step, x1, y0 + (i + 1) * step), conf))
+                box = (x0, y0 + i * step, x1, y0 + (i + 1) * step)
+                out.append(Box(ch, box, conf, on_end=True))
             continue
         out.append(Box(text, line.bbox, conf))
     return out
@@ -445,12 +447,13 @@ def _value_of(
         bottom = max(b.bbox[3] for b in taken) if taken else label.bbox[3]
         # A wrapped line follows at the field's own line spacing (on real licences its
         # gap is at most a fifth of a line); the next row is set further down (half a line
-        # or more), so a row whose label OCR lost is not taken for a wrapped line.
+        # or more), so a row whose label OCR lost is not taken for a wrapped line. A
+        # character of a label column read down the page (名类: its 型 lost) is none either.
         while True:
             below = [
                 b
                 for b in boxes
-                if not b.used and b.label is None and b not in taken
+                if not b.used and b.label is None and b not in taken and not b.on_end
                 and -0.6 * row_height <= b.bbox[1] - bottom <= WRAP_GAP * row_height
                 and lo - 1.2 * row_height <= b.bbox[0] <= hi + 1.2 * row_height
                 and 0.4 * row_height <= b.height <= 1.6 * row_height

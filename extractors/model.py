@@ -21,8 +21,9 @@ BBox = tuple[float, float, float, float]
 # pictures no longer enlarged for RapidOCR; 9: scanned PDF pages turned upright too, and
 # pages upside down (orientation decided before reading); 10: PP-OCR reads the colour page
 # (seals lifted, ruling lines kept), a line's size is its box's short side, lone characters the
-# detector missed are read (extractors.lonechars)
-MODEL_VERSION = 10
+# detector missed are read (extractors.lonechars); 11: seals lifted by a stretched red filter
+# (strokes crossing the ink keep their shade), PP-OCR's per-line 180° classifier off
+MODEL_VERSION = 11
 
 
 class Origin(StrEnum):

@@ -31,7 +31,11 @@ class RapidOcr3Engine:
 
     ocr_version: str = "PP-OCRv6"
     model_type: str = "small"
-    use_cls: bool = True  # per-line 0°/180° classifier; pages are turned upright before
+    # The per-line 0°/180° classifier stays off: pages are turned upright before they are
+    # read (extractors.parsers.orientation), and on an upright page it can only turn a line
+    # over. It did so to short lines: 0001's wrapped "1001室" (180° at 0.96) then read
+    # "1001", and 0150's legal representative's line was lost the same way.
+    use_cls: bool = False
     name: str = "rapidocr3"
     min_side: int = 0  # it scales pictures itself
     colour: ClassVar[bool] = True  # reads the colour page, seals lifted (ocrpage.prepare_for_ocr)

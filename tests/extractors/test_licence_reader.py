@@ -140,6 +140,17 @@ TEMPORARY = page(
     ("法定代表人陈毓敏", 170, 620, 480, 667),
 )
 
+# The label column's heads read down one box ("名类"), the tail 称 read into the name's box
+# and the 型 of 类型 lost: the column's 类 sits under 名 and is no wrapped line of the name.
+HEADS_ON_END = page(
+    ("统一社会信用代码", 160, 250, 380, 275),
+    ("91510100MA61R2XT3L", 160, 285, 380, 302),
+    ("名类", 150, 390, 186, 480),
+    ("称成都锦程网络科技有限公司", 246, 396, 470, 424),
+    ("有限责任公司（自然人投资或控股）", 282, 449, 630, 474),
+    ("法定代表人 周晓岚", 154, 490, 340, 517),
+)
+
 # A tilted phone photo: each box a little lower than the one to its left.
 TILTED = page(
     ("名称", 100, 100, 180, 140),
@@ -193,6 +204,10 @@ TILTED = page(
                                  "2017年4月28日）（仅限办公用途）",
             "applicant.legal_representative": "陈毓敏",
         }, id="temporary-premises-note-in-the-address"),
+        pytest.param(HEADS_ON_END, {
+            "applicant.name": "成都锦程网络科技有限公司",
+            "applicant.legal_representative": "周晓岚",
+        }, id="label-heads-read-down-one-box-a-tail-lost"),
         pytest.param(TILTED, {
             "applicant.name": "重庆市众力机器人有限公司",
             "applicant.legal_representative": "李辉明",
