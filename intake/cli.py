@@ -208,6 +208,7 @@ def _fail(message: str) -> None:
 def recheck(dossier_id: str, rule_pack: str, json_out: Path | None) -> None:
     """Judge a checked dossier again against another rule pack, without parsing again."""
     from intake.db import migrate
+    from intake.dossiers import DossierPurgedError
     from intake.pipeline import build_report
     from validators.packs import UnknownRulePackError, load_pack
 
@@ -218,6 +219,8 @@ def recheck(dossier_id: str, rule_pack: str, json_out: Path | None) -> None:
         report = build_report(settings, dossier_id, rule_pack=rule_pack)
     except UnknownRulePackError as exc:
         _fail(str(exc))
+    except DossierPurgedError as exc:
+        _fail(exc.message)
     except LookupError:
         _fail(f"找不到申报材料：{dossier_id}（数据目录：{settings.data_dir}）")
     if json_out:
@@ -241,11 +244,15 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP API and the web pages (FastAPI under uvicorn)."""
     import uvicorn
 
+    from intake.metrics import prepare_multiprocess
+
     # No "server: uvicorn" header on every answer: it tells an attacker what to try. In
     # JSON, uvicorn's lines go through ours (log_config=None) and its access line (the
     # query string, in text) gives way to intake.access, one JSON line a request. Several
     # processes need the app as an import string (each builds its own).
     json_logs = get_settings().log_format == "json"
+    # Before uvicorn starts its processes: one HTTP histogram summed over all of them.
+    prepare_multiprocess(workers)
     uvicorn.run(
         "intake.api:create_app",
         factory=True,
@@ -296,6 +303,106 @@ def backup_command(dest: Path) -> None:
         f"已备份到 {done.folder}：数据库（{done.database}，版本 {done.revision or '无'}）、"
         f"{done.files} 个文件（{size:.1f} MB），用时 {done.seconds} 秒"
     )
+
+
+@main.command()
+@click.option(
+    "--before",
+    "before",
+    required=True,
+    metavar="ROUND",
+    help="批次，如 2026：清理它以前各批次的申报。",
+)
+@click.option("--dry-run", is_flag=True, help="只列出将清理的内容，不做任何改动。")
+@click.option("--yes", is_flag=True, help="不再询问确认（用于脚本）。")
+@click.option(
+    "--actor",
+    default=None,
+    help="审计记录中的操作人（默认：运行命令的系统用户）。",
+)
+def purge(before: str, dry_run: bool, yes: bool, actor: str | None) -> None:
+    """Remove the uploads and parses of the rounds before ROUND, keeping their reports,
+    report versions, reviews, file list and audit trail (README: Backups, Retention).
+    Run `intake backup DEST` first: what is purged cannot be brought back otherwise.
+    Refused while a file of those rounds is queued or being parsed; the current round is
+    never purged. Running it again finishes a purge that stopped halfway."""
+    from intake.db import migrate
+    from intake.purge import PurgeError, purge_before
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    who = actor or _system_user()
+    try:
+        if dry_run or not yes:  # what would go, first
+            plan = purge_before(settings, before, who, dry_run=True)
+            if not plan.changed:
+                console.print(f"{before} 批次以前没有需要清理的申报材料。")
+                return
+            _print_purge(plan)
+            if dry_run:
+                console.print("（试运行：未做任何改动。）")
+                return
+            click.confirm(
+                "清理后原件和解析结果无法恢复（报告和审计记录保留）。建议先运行 intake backup。"
+                "确定清理吗？",
+                abort=True,
+                err=True,
+            )
+        done = purge_before(settings, before, who, dry_run=False)
+    except PurgeError as exc:
+        _fail(str(exc))
+        return
+    if not done.changed:
+        console.print(f"{before} 批次以前没有需要清理的申报材料。")
+        return
+    _print_purge(done, listed=not yes)
+
+
+def _system_user() -> str:
+    """The account running a command, for the audit trail (the command line has no login)."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()}（命令行）"[:64]
+    except (KeyError, OSError):
+        return "命令行"
+
+
+def _print_purge(result, listed: bool = False) -> None:
+    """What a purge took (or, dry, would take): dossiers, files and bytes, in Chinese (the
+    dossiers unless ``listed`` already)."""
+    table = Table(title=f"{result.before} 批次以前的申报材料", show_lines=False)
+    table.add_column("批次", no_wrap=True)
+    table.add_column("申报材料", overflow="fold")
+    table.add_column("编号", no_wrap=True, min_width=32)
+    for column in ("文件", "大小", "共用"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for d in result.dossiers:
+        name = escape(d.name or "（未命名）")
+        table.add_row(d.round, name, d.id, str(d.files), _size(d.bytes), str(d.shared))
+    if result.dossiers and not listed:
+        console.print(table)
+    done = "将" if result.dry_run else "已"
+    console.print(
+        f"{done}清理 {len(result.dossiers)} 份申报（共 {result.files} 个文件记录，保留）的原件："
+        f"删除上传文件 {result.blobs} 个、解析结果 {result.documents} 份（解析记录 "
+        f"{result.parses} 条），共 {_size(result.bytes)}。"
+        "报告、报告版本、评审记录和审计记录均保留。"
+    )
+    if result.shared:
+        console.print(
+            f"{result.shared} 个文件的内容仍被未清理的申报或年度总结报告使用（“共用”），予以保留。"
+        )
+    if result.recent:
+        console.print(f"{result.recent} 个文件刚被重新上传过，本次暂不删除；之后再次运行即可清理。")
+
+
+def _size(size: int) -> str:
+    """Bytes as people read them: 812 B, 35.2 KB, 1.4 MB, 2.1 GB."""
+    for unit, shift in (("GB", 30), ("MB", 20), ("KB", 10)):
+        if size >= 1 << shift:
+            return f"{size / (1 << shift):.1f} {unit}"
+    return f"{size} B"
 
 
 @main.command()

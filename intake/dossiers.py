@@ -6,6 +6,8 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -33,6 +35,7 @@ from intake.models import (
     Report,
     Role,
     User,
+    aware,
     new_id,
 )
 from intake.queue import parse_job_id
@@ -70,6 +73,51 @@ def create_dossier(
     session.add(dossier)
     session.flush()
     return dossier
+
+
+class Needs(StrEnum):
+    """What an action refused on a purged dossier would have needed, for its message."""
+
+    REBUILD = "rebuild"  # the report built again (upload finished, re-check, delete)
+    REVIEW = "review"  # a correction, acceptance or withdrawal (they rebuild the report)
+    FILES = "files"  # an upload, replacement or deletion of a file
+    PAGES = "pages"  # a page of an original, as a picture
+
+
+_PURGED_TAIL = {
+    Needs.REBUILD: "报告保留为历史记录，不能重新生成",
+    Needs.REVIEW: "报告保留为历史记录，不能再更正、确认或撤回",
+    Needs.FILES: "报告保留为历史记录，不能再上传、替换或删除文件",
+    Needs.PAGES: "原页图像已不可查看，报告保留为历史记录",
+}
+
+
+def purged_on(purged_at: datetime, timezone: str = "Asia/Shanghai") -> str:
+    """The day a dossier was purged, as people where the bureau is read it (YYYY-MM-DD)."""
+    from zoneinfo import ZoneInfo
+
+    return aware(purged_at).astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d")
+
+
+class DossierPurgedError(RuntimeError):
+    """An action that needs the uploads or parses of a dossier ``intake purge`` cleared: its
+    report and trail are history now, read-only. The message (Chinese) says when and why;
+    ``code`` is stable for programs (the API answers 409, a page picture 410)."""
+
+    code = "purged"
+
+    def __init__(self, purged_at: datetime, needs: Needs, timezone: str = "Asia/Shanghai"):
+        self.purged_at, self.needs = purged_at, needs
+        self.message = (
+            f"该申报材料已于 {purged_on(purged_at, timezone)} 清理原件，{_PURGED_TAIL[needs]}"
+        )
+        super().__init__(self.message)
+
+
+def refuse_if_purged(dossier: Dossier, needs: Needs, timezone: str = "Asia/Shanghai") -> None:
+    """Raise DossierPurgedError when ``dossier`` was purged: nothing may need its originals."""
+    if dossier.purged_at is not None:
+        raise DossierPurgedError(dossier.purged_at, needs, timezone)
 
 
 class AssignmentError(ValueError):
@@ -506,6 +554,8 @@ def files_in(folder: Path) -> list[tuple[str, Path]]:
 
 __all__ = [
     "Admission",
+    "DossierPurgedError",
+    "Needs",
     "UnknownRulePackError",
     "add_path",
     "add_upload",
@@ -514,4 +564,6 @@ __all__ = [
     "dossier_state",
     "files_in",
     "fingerprint",
+    "purged_on",
+    "refuse_if_purged",
 ]

@@ -5,35 +5,51 @@ whole service's figures (workers fork a work-horse per job: an in-process regist
 would need prometheus-client's multiprocess mode and a shared directory):
 
 - **HTTP** (:class:`HttpMetrics`, ASGI middleware): each request's seconds by method,
-  route template and status, in this process's registry.
+  route template and status, in this process's registry; under ``intake serve --workers
+  N`` (N > 1) in prometheus-client's multiprocess files instead, summed over the API
+  processes at scrape time (:func:`prepare_multiprocess`).
 - **Queues** (:class:`QueueCollector`): from rq and Redis, per queue (lane): jobs waiting,
   the oldest one's age, the jobs in rq's started, finished, failed, deferred and scheduled
   registries, and the workers alive by state.
 - **Database** (:class:`DatabaseCollector`): what the workers recorded: files by state and
   error code and the oldest queued one's age, parse seconds (a histogram by parser, OCR
-  engine and outcome) with the pages parsed, and report builds. One aggregate query each.
+  engine and outcome) with the pages parsed, and report builds with their seconds (a
+  histogram). One aggregate query each.
 
 Each registry is the app's own (``app.state.metrics``), never prometheus-client's global
-one: tests build many apps in one process."""
+one: tests build many apps in one process. The queue and database collectors read shared
+state, so they stay in the registry of the process that answers the scrape, never summed."""
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import logging
+import os
+import shutil
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Histogram,
+    generate_latest,
+    values,
+)
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 from rq import Worker
@@ -56,7 +72,12 @@ log = logging.getLogger(__name__)
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 # Seconds of one file's parse: a DOCX in a fraction of one, a 200-page scan in half an hour.
 PARSE_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+# Seconds of one report build: a few files' dossier in tens of milliseconds, a round's
+# largest (hundreds of pages of parsed text, every rule) in tens of seconds.
+BUILD_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
 REGISTRIES = ("started", "finished", "failed", "deferred", "scheduled")
+# prometheus-client reads it when it is imported: set before a process starts, never after.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 router = APIRouter()
 FORBIDDEN = "只有主管部门账号（或配置的监控令牌）可以读取运行指标"
@@ -66,12 +87,57 @@ def install(app, settings: Settings) -> CollectorRegistry:
     """The app's metrics: its registry (HTTP, queues, database), the middleware that times
     requests, and ``GET /metrics``."""
     registry = CollectorRegistry(auto_describe=True)
+    shared = multiprocess_directory()
+    if shared is not None:
+        # The HTTP histogram goes to this process's file in ``shared`` (unregistered: its
+        # own samples would be counted twice), and the scrape sums every process's files.
+        MultiProcessCollector(registry, path=shared)
     registry.register(QueueCollector(settings))
     registry.register(DatabaseCollector(settings))
     app.state.metrics = registry
-    app.add_middleware(HttpMetrics, registry=registry)
+    app.add_middleware(HttpMetrics, registry=None if shared is not None else registry)
     app.include_router(router)
     return registry
+
+
+def prepare_multiprocess(workers: int) -> Path | None:
+    """Before ``intake serve`` starts ``workers`` uvicorn processes (more than one): a fresh
+    private directory for prometheus-client's multiprocess files, named in
+    ``PROMETHEUS_MULTIPROC_DIR`` for the processes uvicorn spawns (they import
+    prometheus-client anew and so write their HTTP histogram there), and removed when this
+    process exits. Without it a scrape would show one process's requests. One process
+    needs none (None)."""
+    if workers <= 1:
+        return None
+    if os.environ.get(MULTIPROC_ENV):
+        log.info("metrics: replacing %s with a fresh directory", MULTIPROC_ENV)
+    # A new directory each start: another run's files would be summed in (prometheus-client
+    # wants it empty at start). mkdtemp makes it 0700, for this user only.
+    # Only a histogram is kept there, no "live" gauge: when uvicorn replaces a process there
+    # is nothing for mark_process_dead to remove, and the dead process's counts stay in.
+    directory = Path(tempfile.mkdtemp(prefix="intake-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(directory)
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
+
+
+def multiprocess_directory() -> str | None:
+    """The multiprocess directory this process writes its metrics to, if any: named in the
+    environment *and* in use by prometheus-client (it chose its value class when it was
+    imported; a variable set after that changes nothing, and reading the directory then
+    would show no requests at all)."""
+    path = os.environ.get(MULTIPROC_ENV)
+    if not path:
+        return None
+    if values.ValueClass is values.MutexValue or not os.path.isdir(path):
+        log.warning(
+            "metrics: %s=%s ignored (set after prometheus-client was imported, or not a "
+            "directory); HTTP figures are this process's only",
+            MULTIPROC_ENV,
+            path,
+        )
+        return None
+    return path
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -116,9 +182,11 @@ def allowed(request: Request) -> None:
 
 class HttpMetrics:
     """ASGI middleware: ``intake_http_request_duration_seconds{method,route,status}``, the
-    route being its template (``/api/dossiers/{dossier_id}``, ``unmatched`` for a 404)."""
+    route being its template (``/api/dossiers/{dossier_id}``, ``unmatched`` for a 404).
+    ``registry`` None: in multiprocess mode, where the histogram's values live in this
+    process's file and the app's registry reads them with the other processes'."""
 
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry | None) -> None:
         self.app = app
         self.seconds = Histogram(
             "intake_http_request_duration_seconds",
@@ -229,7 +297,7 @@ class QueueCollector(Collector):
 
 class DatabaseCollector(Collector):
     """What the workers recorded in the database, aggregated at scrape time: three
-    grouped queries, whatever the number of files."""
+    grouped queries (files, parses, report builds), whatever the number of files."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -266,24 +334,39 @@ class DatabaseCollector(Collector):
                 else_=len(PARSE_BUCKETS),
             )
             long_scan = case((Parse.pages > self.settings.ocr_long_scan, True), else_=False)
+            # Whether OCR read any page: known since migration 0012 (null before: guessed
+            # from the OCR setting, as ``ocr_engine`` says).
+            read_by_ocr = case((Parse.ocr_pages > 0, 1), (Parse.ocr_pages == 0, 0), else_=-1)
             parses = session.execute(
                 select(
                     Parse.parser,
                     Parse.ocr_config,
                     Parse.state,
                     long_scan,
+                    read_by_ocr,
                     bucket,
                     func.count(),
                     func.sum(Parse.duration_ms),
                     func.sum(Parse.pages),
+                    func.sum(Parse.ocr_pages),
                 )
                 .where(Parse.duration_ms.is_not(None))
-                .group_by(Parse.parser, Parse.ocr_config, Parse.state, long_scan, bucket)
+                .group_by(
+                    Parse.parser, Parse.ocr_config, Parse.state, long_scan, read_by_ocr, bucket
+                )
             ).all()
-            builds = session.scalar(select(func.count()).select_from(ReportVersion)) or 0
+            took = ReportVersion.duration_ms
+            build_bucket = case(
+                (took.is_(None), -1),  # built before its time was recorded (migration 0011)
+                *[(took <= b * 1000, i) for i, b in enumerate(BUILD_BUCKETS)],
+                else_=len(BUILD_BUCKETS),
+            )
+            builds = session.execute(
+                select(build_bucket, func.count(), func.sum(took)).group_by(build_bucket)
+            ).all()
         finally:
             session.close()
-        return [*_file_families(files), *_parse_families(parses), _builds_family(builds)]
+        return [*_file_families(files), *_parse_families(parses), *_build_families(builds)]
 
 
 def _file_families(rows) -> list[Metric]:
@@ -313,15 +396,18 @@ def _parse_families(rows) -> list[Metric]:
     )
     sums: dict[tuple[str, str, str], float] = defaultdict(float)
     pages: dict[tuple[str, str, str], int] = defaultdict(int)
-    for parser, config, state, long, bucket, count, duration_ms, page_sum in rows:
-        key = (parser or "none", ocr_engine(parser, config, bool(long)), state)
+    ocr_pages: dict[tuple[str, str, str], int] = defaultdict(int)
+    for parser, config, state, long, by_ocr, bucket, count, duration_ms, page_sum, ocr_sum in rows:
+        engine = "none" if by_ocr == 0 else ocr_engine(parser, config, bool(long))
+        key = (parser or "none", engine, state)
         counts[key][bucket] += count
         sums[key] += (duration_ms or 0) / 1000
         pages[key] += page_sum or 0
+        ocr_pages[key] += ocr_sum or 0
     seconds = HistogramMetricFamily(
         "intake_parse_duration_seconds",
-        "Seconds to parse one stored file (content hash), by parser, the OCR engine its "
-        "pages had (by the OCR setting and page count) and outcome; from the database.",
+        "Seconds to parse one stored file (content hash), by parser, the OCR engine that "
+        "read its pages (none: no page needed OCR) and outcome; from the database.",
         labels=["parser", "ocr_engine", "state"],
     )
     parsed = CounterMetricFamily(
@@ -330,21 +416,24 @@ def _parse_families(rows) -> list[Metric]:
         "for pages a second).",
         labels=["parser", "ocr_engine", "state"],
     )
+    by_ocr = CounterMetricFamily(
+        "intake_parse_ocr_pages",
+        "Of those pages, the ones OCR read (parses before migration 0012 count none).",
+        labels=["parser", "ocr_engine", "state"],
+    )
     for key in sorted(counts):
-        running, buckets = 0, []
-        for bound, count in zip((*PARSE_BUCKETS, float("inf")), counts[key], strict=True):
-            running += count
-            buckets.append(("+Inf" if bound == float("inf") else str(bound), running))
-        seconds.add_metric(list(key), buckets, sums[key])
+        seconds.add_metric(list(key), cumulative(PARSE_BUCKETS, counts[key]), sums[key])
         parsed.add_metric(list(key), pages[key])
-    return [seconds, parsed]
+        by_ocr.add_metric(list(key), ocr_pages[key])
+    return [seconds, parsed, by_ocr]
 
 
 def ocr_engine(parser: str | None, config: str | None, long: bool) -> str:
-    """The OCR engine a parse had at hand, from its stored OCR setting
+    """The OCR engine a parse that needed OCR used, from its stored OCR setting
     (``rapidocr3|tesseract:chi_sim+eng:psm4>30:200dpi``: short scans and pictures | long
     scans > pages) and whether it had more pages than that: ``none`` for a DOCX, or
-    without a setting."""
+    without a setting. (A parse from before migration 0012 does not say whether it needed
+    OCR: a text PDF's counts under the engine it had at hand.)"""
     if parser == "docx" or not config:
         return "none"
     engines = config.split(">", 1)[0].split("|")
@@ -352,9 +441,34 @@ def ocr_engine(parser: str | None, config: str | None, long: bool) -> str:
     return chosen.split(":", 1)[0] or "none"
 
 
-def _builds_family(builds: int) -> Metric:
-    family = CounterMetricFamily(
+def _build_families(rows) -> list[Metric]:
+    """Report builds: every version counted, and the seconds of those that recorded them
+    (a histogram, cumulative buckets from the per-bucket counts)."""
+    counts = [0] * (len(BUILD_BUCKETS) + 1)
+    total, seconds = 0, 0.0
+    for bucket, count, duration_ms in rows:
+        total += count
+        if bucket >= 0:
+            counts[bucket] += count
+            seconds += (duration_ms or 0) / 1000
+    built = CounterMetricFamily(
         "intake_report_builds", "Report versions built (every build is kept, numbered)."
     )
-    family.add_metric([], builds)
-    return family
+    built.add_metric([], total)
+    timed = HistogramMetricFamily(
+        "intake_report_build_seconds",
+        "Seconds to build one report version (wall time, from the database). Versions built "
+        "before build times were recorded are in intake_report_builds_total, not here.",
+    )
+    timed.add_metric([], cumulative(BUILD_BUCKETS, counts), seconds)
+    return [built, timed]
+
+
+def cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, int]]:
+    """Prometheus buckets (``le`` → observations at or under it, ``+Inf`` last) from the
+    count in each bucket (``counts[i]``: over ``bounds[i - 1]``, up to ``bounds[i]``)."""
+    running, buckets = 0, []
+    for bound, count in zip((*bounds, float("inf")), counts, strict=True):
+        running += count
+        buckets.append(("+Inf" if bound == float("inf") else str(bound), running))
+    return buckets

@@ -193,6 +193,7 @@ class Parse(Base):
     media_type: Mapped[str | None] = mapped_column(String(128))
     parser: Mapped[str | None] = mapped_column(String(32))
     pages: Mapped[int | None]
+    ocr_pages: Mapped[int | None]  # of ``pages``, those read by OCR (none before 0012)
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None]

@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from extractors.errors import InputFileError, InternalParseError
-from extractors.model import MODEL_VERSION, Document
+from extractors.model import MODEL_VERSION, Document, Origin
 from extractors.registry import parse_file
 from intake.db import session_scope
-from intake.dossiers import fingerprint
+from intake.dossiers import Needs, fingerprint, refuse_if_purged
 from intake.feedback import file_feedback
 from intake.models import (
     Dossier,
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 SUPERSEDED = "superseded"  # process_file's answer for a job that is no longer the file's
+PURGED = "purged"  # process_file's answer for a file of a purged dossier (intake purge)
 TERMINAL = [state for state in FileState if state.terminal]
 
 
@@ -62,6 +63,9 @@ def process_file(
         if row is None:  # deleted or replaced by the applicant while it waited
             log.info("file %s is no longer in its dossier; nothing to do", file_id)
             return "deleted"
+        if row.dossier.purged_at is not None:  # its blob is gone; its row is the record
+            log.info("file %s belongs to a purged dossier; nothing to do", file_id)
+            return PURGED
         if job_id is None:
             if row.state == FileState.FAILED:
                 return row.state  # failed at upload (empty, too large, an unsafe archive)
@@ -149,6 +153,7 @@ class ParseOutcome(NamedTuple):
     media_type: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    ocr_pages: int | None = None  # of ``pages``, those read by OCR
 
     @classmethod
     def of(cls, parse: Parse) -> ParseOutcome:
@@ -158,6 +163,7 @@ class ParseOutcome(NamedTuple):
             parse.media_type,
             parse.error_code,
             parse.error_message,
+            parse.ocr_pages,
         )
 
 
@@ -185,7 +191,10 @@ def _parse(
             _record_parse(settings, sha, outcome, None, started)
         return outcome, None
     store.save_document(sha, document)
-    outcome = ParseOutcome(ParseState.DONE, len(document.pages), document.media_type)
+    ocr_pages = sum(page.origin == Origin.OCR for page in document.pages)
+    outcome = ParseOutcome(
+        ParseState.DONE, len(document.pages), document.media_type, ocr_pages=ocr_pages
+    )
     pictures = {(page.number, p) for page in document.pages for p in page.pictures}
     _record_parse(settings, sha, outcome, document.parser, started, pictures)
     return outcome, document
@@ -210,6 +219,7 @@ def _record_parse(
                 parser=parser,
                 media_type=outcome.media_type,
                 pages=outcome.pages,
+                ocr_pages=outcome.ocr_pages,
                 error_code=outcome.error_code,
                 error_message=outcome.error_message,
                 duration_ms=int((time.monotonic() - started) * 1000),
@@ -261,8 +271,12 @@ def maybe_build_report(
     settings: Settings, dossier_id: str, reason: str = "材料处理完成", actor: str | None = None
 ) -> bool:
     """Build the report when every file of the dossier has finished (done or failed). A
-    dossier left with no files has no current report (its versions stay)."""
+    dossier left with no files has no current report (its versions stay). A purged
+    dossier's report is history: DossierPurgedError."""
     with session_scope(settings.db_url) as session:
+        dossier = session.get(Dossier, dossier_id)
+        if dossier is not None:
+            refuse_if_purged(dossier, Needs.REBUILD, settings.timezone)
         states = session.scalars(
             select(DossierFile.state).where(DossierFile.dossier_id == dossier_id)
         ).all()
@@ -286,7 +300,8 @@ def build_report(
     corrections and acceptances applied: no file is parsed or OCR'd again. Every build is
     kept as a numbered version, with why it was built. Two builds at once (two workers
     finishing a dossier's last files, a review during a build) race for the next version
-    number: the loser builds again on top of the winner's."""
+    number: the loser builds again on top of the winner's. A purged dossier's parses are
+    gone and its report is history: DossierPurgedError, nothing written."""
     for attempt in range(3):
         try:
             return _build_report(settings, dossier_id, rule_pack, reason, actor)
@@ -306,6 +321,7 @@ def _build_report(
         dossier = session.get(Dossier, dossier_id)
         if dossier is None:
             raise LookupError(f"no dossier {dossier_id}")
+        refuse_if_purged(dossier, Needs.REBUILD, settings.timezone)
         if rule_pack is not None:
             dossier.rule_pack = rule_pack
         files = list(dossier.files)

@@ -21,7 +21,7 @@ from rq.worker import Worker
 from sqlalchemy import select, update
 
 from intake.db import session_scope
-from intake.models import DossierFile, FileState, aware, utcnow
+from intake.models import Dossier, DossierFile, FileState, aware, utcnow
 from intake.queue import discard_job, enqueue_parse, get_queue, lane_of_file, parse_job_id
 from intake.settings import Settings
 
@@ -49,10 +49,11 @@ def reconcile(settings: Settings) -> list[str]:
         log.warning("reconcile: Redis unavailable, will try again")
         return []  # nothing can be queued now; the files stay owed in the database
     with session_scope(settings.db_url) as session:
+        # (A purged dossier never has a file owed work: intake purge refuses one that has.)
         owed = session.execute(
-            select(DossierFile.id, DossierFile.job_id, DossierFile.queued_at).where(
-                DossierFile.state.in_(OWED)
-            )
+            select(DossierFile.id, DossierFile.job_id, DossierFile.queued_at)
+            .join(Dossier, Dossier.id == DossierFile.dossier_id)
+            .where(DossierFile.state.in_(OWED), Dossier.purged_at.is_(None))
         ).all()
     again: list[str] = []
     for file_id, job_id, queued_at in owed:
@@ -132,7 +133,9 @@ def _attempt(job_id: str | None) -> int:
 
 def outdated_files(settings: Settings) -> list[str]:
     """Files parsed by an older document model or another OCR set-up (e.g. before pages
-    carried picture hashes): ``intake reparse`` does them again."""
+    carried picture hashes): ``intake reparse`` does them again. Never a file of a purged
+    dossier (``intake purge``): its upload is gone, and its report is history, even where
+    a dossier not purged keeps the same content (that dossier's file is listed)."""
     from intake.models import Parse
     from intake.pipeline import parse_is_current
 
@@ -140,21 +143,24 @@ def outdated_files(settings: Settings) -> list[str]:
         rows = session.execute(
             select(DossierFile.id, Parse)
             .join(Parse, Parse.sha256 == DossierFile.sha256)
-            .where(DossierFile.state == FileState.DONE)
+            .join(Dossier, Dossier.id == DossierFile.dossier_id)
+            .where(DossierFile.state == FileState.DONE, Dossier.purged_at.is_(None))
         ).all()
         return [file_id for file_id, parse in rows if not parse_is_current(parse, settings)]
 
 
 def queue_again(settings: Settings, file_ids: list[str]) -> int:
     """Put files back on the queue (their reports are rebuilt when they are done); a file
-    whose job changed while this ran is left to that job."""
+    whose job changed while this ran is left to that job, one of a purged dossier alone."""
     queued = 0
     for file_id in file_ids:
         with session_scope(settings.db_url) as session:
             row = session.execute(
-                select(DossierFile.job_id, DossierFile.state).where(DossierFile.id == file_id)
+                select(DossierFile.job_id, DossierFile.state, Dossier.purged_at)
+                .join(Dossier, Dossier.id == DossierFile.dossier_id)
+                .where(DossierFile.id == file_id)
             ).first()
-        if row is None:  # deleted since it was listed
+        if row is None or row.purged_at is not None:  # deleted since it was listed, or purged
             continue
         if _requeue(settings, file_id, row.job_id, [row.state]):
             queued += 1

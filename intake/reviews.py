@@ -16,6 +16,7 @@ from extractors import credit_code
 from extractors.normalize import parse_area, parse_date, parse_money, parse_share
 from extractors.vocabulary import field_kinds, field_names
 from intake.db import session_scope
+from intake.dossiers import Needs, refuse_if_purged
 from intake.models import AuditEvent, Dossier, Report, ReportVersion, Review, ReviewAction, User
 from intake.pipeline import build_report
 from intake.reports.build import review_entry
@@ -129,10 +130,14 @@ def _require(comment: str, actor: str) -> None:
         raise ReviewError("请注明操作人", code="missing_actor", field="actor")
 
 
-def _current(session: Session, dossier_id: str) -> dict:
+def _current(session: Session, dossier_id: str, timezone: str) -> dict:
+    """The dossier's report to review; a purged dossier's is history (DossierPurgedError:
+    a review rebuilds the report, and its parses are gone)."""
     report = session.get(Report, dossier_id)
-    if session.get(Dossier, dossier_id) is None or report is None:
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None or report is None:
         raise LookupError(dossier_id)
+    refuse_if_purged(dossier, Needs.REVIEW, timezone)
     return report.content
 
 
@@ -152,7 +157,7 @@ def correct(
     _require(comment, actor)
     new = coerce(field, value)
     with session_scope(settings.db_url) as session:
-        report = _current(session, dossier_id)
+        report = _current(session, dossier_id, settings.timezone)
         if file is not None and file not in {f["file"] for f in report["files"]}:
             raise ReviewError(f"申报材料中没有文件“{file}”", code="unknown_file", field="file")
         target = {"field": field, "file": file, "page": page, "old": old, "value": new}
@@ -175,7 +180,7 @@ def accept(settings: Settings, dossier_id: str, criterion: str, comment: str, ac
     """Accept a review item: it passes, saying who accepted it and why."""
     _require(comment, actor)
     with session_scope(settings.db_url) as session:
-        report = _current(session, dossier_id)
+        report = _current(session, dossier_id, settings.timezone)
         statuses = {f["criterion"]: f["status"] for f in report["findings"]}
         title = _titles(report).get(criterion, criterion)
         if criterion not in statuses:
@@ -206,7 +211,7 @@ def withdraw(settings: Settings, dossier_id: str, review_id: str, comment: str, 
     """Take a correction or acceptance back (it stays on record, inactive)."""
     _require(comment, actor)
     with session_scope(settings.db_url) as session:
-        report = _current(session, dossier_id)
+        report = _current(session, dossier_id, settings.timezone)
         review = session.get(Review, review_id)
         if review is None or review.dossier_id != dossier_id or not review.active:
             raise ReviewError("没有这条可撤回的更正或确认", code="unknown_review")

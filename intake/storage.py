@@ -4,6 +4,7 @@ volume in a deployment)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -49,7 +50,7 @@ class FileStore:
                 raise EmptyFileError("0 bytes")
             sha = digest.hexdigest()
             target = self.blob_path(sha)
-            if target.exists():
+            if _touch(target):  # stored before: marked as just used (``intake purge`` waits)
                 os.unlink(tmp_name)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +72,33 @@ class FileStore:
         """Take a blob out of the store (one no file row refers to)."""
         self.blob_path(sha256).unlink(missing_ok=True)
 
+    def set_aside(self, sha256: str) -> Path | None:
+        """Move a blob out of its place before removing it (``intake purge``); where it is
+        now, or None when there is none. An upload of the same bytes meanwhile finds no
+        blob and stores its own copy, so a blob in use is never removed under it. One set
+        aside by a run that stopped halfway is found again."""
+        aside = self.root / "tmp" / f"purging-{sha256}"
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(self.blob_path(sha256), aside)
+        return aside if aside.exists() else None
+
+    def put_back(self, sha256: str, aside: Path) -> None:
+        """Undo ``set_aside`` (the blob is wanted after all). Should an upload have stored
+        the same bytes again meanwhile, they are the same bytes."""
+        target = self.blob_path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(aside, target)
+
+    def remove_document(self, sha256: str) -> int:
+        """Take a parsed document out of the store; its size in bytes (0: there was none)."""
+        path = self.document_path(sha256)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        return size
+
     def save_document(self, sha256: str, document: Document) -> None:
         target = self.document_path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,3 +119,14 @@ class FileStore:
     @staticmethod
     def remove_dir(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _touch(path: Path) -> bool:
+    """Set a stored file's modification time to now; False when it is not there."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    except OSError:  # not ours to mark (a read-only volume): there, all the same
+        return path.exists()
+    return True

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, HTTPException, Path, Query, Request, Upload
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractors.errors import UploadRefusedError
@@ -24,6 +25,8 @@ from intake.crossround import disagreements
 from intake.dossiers import (
     Admission,
     AssignmentError,
+    DossierPurgedError,
+    Needs,
     add_upload,
     assign,
     clean_name,
@@ -31,9 +34,20 @@ from intake.dossiers import (
     current_report,
     discard_upload,
     dossier_state,
+    refuse_if_purged,
     unassign,
 )
-from intake.models import Dossier, DossierFile, FileState, Parse, ParseState, Report, User, utcnow
+from intake.models import (
+    Dossier,
+    DossierFile,
+    FileState,
+    Parse,
+    ParseState,
+    Report,
+    User,
+    aware,
+    utcnow,
+)
 from intake.overview import overview, visible_dossiers
 from intake.pipeline import build_report, maybe_build_report
 from intake.queue import enqueue_parse, get_queue, lane_of_file
@@ -130,6 +144,11 @@ class DossierStatus(BaseModel):
     report: str | None = None
     district: str = ""
     round: str = ""
+    purged_at: str | None = Field(
+        default=None,
+        description="When `intake purge` removed the dossier's uploads and parses (ISO 8601, "
+        "UTC); its report stays as history, read-only. Null while they are kept",
+    )
 
 
 class UploadResult(BaseModel):
@@ -243,7 +262,23 @@ def _store(
     except UploadRefusedError as exc:
         discard_upload(session, store, admission)
         raise errors.ApiError(413, exc.message, code=str(exc.code)) from exc
+    try:
+        _lock_unpurged(session, settings, dossier)
+    except DossierPurgedError:
+        discard_upload(session, store, admission)  # purged while it was being stored
+        raise
     return added
+
+
+def _lock_unpurged(session: Session, settings, dossier: Dossier) -> None:
+    """Lock the dossier's row until the change to its files is committed, and look again
+    whether it was purged (DossierPurgedError): a purge committed meanwhile wins, and
+    ``intake purge`` takes the same lock, so it never takes a dossier mid-change."""
+    purged_at = session.scalar(
+        select(Dossier.purged_at).where(Dossier.id == dossier.id).with_for_update()
+    )
+    if purged_at is not None:
+        raise DossierPurgedError(purged_at, Needs.FILES, settings.timezone)
 
 
 def _queue(
@@ -289,7 +324,7 @@ def _queue(
     "/dossiers/{dossier_id}/files",
     status_code=202,
     response_model=UploadResult,
-    responses=errors.responses(403, 404, 408, 413, 429, 503),
+    responses=errors.responses(403, 404, 408, 409, 413, 429, 503),
 )
 def upload(
     dossier_id: DossierId,
@@ -304,6 +339,7 @@ def upload(
     archive members (across all nesting levels) or too many bytes with 413, and then
     nothing of it is stored or queued."""
     dossier = dossier_for(session, user, dossier_id, Action.UPLOAD)
+    refuse_if_purged(dossier, Needs.FILES, settings.timezone)
     _check_sizes(files, settings, user)
     return _queue(session, settings, dossier, _store(session, settings, dossier, files), user,
                   "upload")  # fmt: skip
@@ -320,7 +356,7 @@ def _dossier_file(session: Session, dossier: Dossier, file_id: FileId) -> Dossie
     "/dossiers/{dossier_id}/files/{file_id}",
     status_code=202,
     response_model=UploadResult,
-    responses=errors.responses(403, 404, 408, 413, 429, 503),
+    responses=errors.responses(403, 404, 408, 409, 413, 429, 503),
 )
 def replace_file(
     dossier_id: DossierId,
@@ -335,6 +371,7 @@ def replace_file(
     version that cannot be used (empty, an unsafe archive …) is refused with 422 and the
     old one stays; one over an upload limit with 413 or 429, as for ``upload``."""
     dossier = dossier_for(session, user, dossier_id, Action.UPLOAD)
+    refuse_if_purged(dossier, Needs.FILES, settings.timezone)
     old = _dossier_file(session, dossier, file_id)
     _check_sizes([file], settings, user)
     added = _store(session, settings, dossier, [file], replacing=1)
@@ -355,7 +392,7 @@ def replace_file(
     return _queue(session, settings, dossier, added, user, "replace", replaced=replaced)
 
 
-@router.delete("/dossiers/{dossier_id}/files/{file_id}", responses=errors.responses(403, 404))
+@router.delete("/dossiers/{dossier_id}/files/{file_id}", responses=errors.responses(403, 404, 409))
 def delete_file(
     dossier_id: DossierId,
     file_id: FileId,
@@ -365,6 +402,7 @@ def delete_file(
 ) -> DossierStatus:
     """Take a file out of the dossier; the report is rebuilt without it."""
     dossier = dossier_for(session, user, dossier_id, Action.UPLOAD)
+    _lock_unpurged(session, settings, dossier)
     row = _dossier_file(session, dossier, file_id)
     name = row.name
     reviews.record(session, dossier_id, user.name, "delete", file=name)
@@ -390,7 +428,12 @@ def status(dossier_id: DossierId, session: SessionDep, user: ApiUser) -> Dossier
         report=f"/api/dossiers/{dossier.id}/report" if state == "done" else None,
         district=dossier.district,
         round=dossier.round,
+        purged_at=_iso(dossier.purged_at),
     )
+
+
+def _iso(moment) -> str | None:
+    return aware(moment).isoformat(timespec="seconds") if moment is not None else None
 
 
 def _current_report(session: Session, dossier: Dossier) -> dict:
@@ -432,7 +475,9 @@ def recheck(
     """Judge the dossier again against another rule pack (or the same, after a pack
     update), from its stored parses: nothing is parsed or OCR'd again. The dossier keeps
     the new pack; the new report is returned."""
-    _current_report(session, dossier_for(session, user, dossier_id, Action.RECHECK))
+    dossier = dossier_for(session, user, dossier_id, Action.RECHECK)
+    refuse_if_purged(dossier, Needs.REBUILD, settings.timezone)
+    _current_report(session, dossier)
     try:
         load_pack(body.rule_pack)
     except UnknownRulePackError as exc:
@@ -494,8 +539,10 @@ def _reviewed(action, *args) -> dict:
         raise HTTPException(status_code=404, detail="找不到该申报材料或其报告") from exc
 
 
-def _reviewable(session: Session, user: User, dossier_id: str) -> None:
-    _current_report(session, dossier_for(session, user, dossier_id, Action.REVIEW))
+def _reviewable(session: Session, settings, user: User, dossier_id: str) -> None:
+    dossier = dossier_for(session, user, dossier_id, Action.REVIEW)
+    refuse_if_purged(dossier, Needs.REVIEW, settings.timezone)
+    _current_report(session, dossier)
     session.close()
 
 
@@ -511,7 +558,7 @@ def correct(
 ) -> dict:
     """A reviewer corrects a field value (the reading at ``file``/``page`` that read
     ``old``, or a new one): the findings are recomputed at once, nothing is parsed again."""
-    _reviewable(session, user, dossier_id)
+    _reviewable(session, settings, user, dossier_id)
     return _reviewed(
         lambda: reviews.correct(
             settings, dossier_id, body.field, body.value, body.comment, user.name,
@@ -531,7 +578,7 @@ def accept(
     user: ApiUser,
 ) -> dict:
     """A reviewer accepts a review item, with a comment: it passes, saying so."""
-    _reviewable(session, user, dossier_id)
+    _reviewable(session, settings, user, dossier_id)
     return _reviewed(
         lambda: reviews.accept(settings, dossier_id, body.criterion, body.comment, user.name)
     )
@@ -550,7 +597,7 @@ def withdraw(
     user: ApiUser,
 ) -> dict:
     """Take a correction or an acceptance back; it stays on record, inactive."""
-    _reviewable(session, user, dossier_id)
+    _reviewable(session, settings, user, dossier_id)
     return _reviewed(
         lambda: reviews.withdraw(settings, dossier_id, review_id, body.comment, user.name)
     )
@@ -565,6 +612,14 @@ def history(
     return _reviewed(lambda: reviews.history(settings, dossier_id, viewer=user))
 
 
+def _crops(report: dict, dossier: Dossier, settings) -> dict[str, str]:
+    """The evidence pictures of a report; none for a purged dossier (its originals are gone:
+    the report shows its quotes, files and pages without them)."""
+    if dossier.purged_at is not None:
+        return {}
+    return evidence_crops(report, FileStore(settings.data_dir))
+
+
 @router.get(
     "/dossiers/{dossier_id}/report.html",
     response_class=HTMLResponse,
@@ -575,9 +630,9 @@ def report_html(
 ) -> HTMLResponse:
     """The report for people: verdict, checklist, findings by article with their evidence
     (quote, file, page and a picture of the page region)."""
-    report = _current_report(session, dossier_for(session, user, dossier_id, Action.VIEW))
-    report = report_for(report, user.role)
-    html = render_html(report, evidence_crops(report, FileStore(settings.data_dir)))
+    dossier = dossier_for(session, user, dossier_id, Action.VIEW)
+    report = report_for(_current_report(session, dossier), user.role)
+    html = render_html(report, _crops(report, dossier, settings))
     # Its one inline stylesheet keeps the file self-contained; the policy allows just that.
     policy = content_security_policy(style_sources=[style_hash()])
     return HTMLResponse(html, headers={"Content-Security-Policy": policy})
@@ -596,9 +651,9 @@ def report_pdf(
     dossier_id: DossierId, session: SessionDep, settings: SettingsDep, user: ApiUser
 ) -> Response:
     """The same report as a PDF to download (CJK font embedded)."""
-    report = _current_report(session, dossier_for(session, user, dossier_id, Action.VIEW))
-    report = report_for(report, user.role)
-    pdf = render_pdf(report, evidence_crops(report, FileStore(settings.data_dir)))
+    dossier = dossier_for(session, user, dossier_id, Action.VIEW)
+    report = report_for(_current_report(session, dossier), user.role)
+    pdf = render_pdf(report, _crops(report, dossier, settings))
     filename = quote(f"预审报告-{report.get('name') or dossier_id}.pdf")
     return Response(
         pdf,
@@ -608,6 +663,10 @@ def report_pdf(
 
 
 MAX_BOX = 1e6  # page units; a box beyond is no box on any page (and inf/NaN are refused)
+# x0,y0,x1,y1: four decimal numbers (as the report's evidence gives them), said in the
+# schema so that a client knows what is accepted before it asks.
+_NUMBER = r" *-?\d{1,6}(\.\d+)? *"  # below MAX_BOX
+BOX_PATTERN = rf"^{_NUMBER}(,{_NUMBER}){{3}}$"
 
 
 @router.get(
@@ -616,7 +675,7 @@ MAX_BOX = 1e6  # page units; a box beyond is no box on any page (and inf/NaN are
     responses={
         200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
               "description": "The page as a PNG picture"},
-        **errors.responses(404),
+        **errors.responses(404, 410),
     },
 )  # fmt: skip
 def page_png(
@@ -626,11 +685,14 @@ def page_png(
     session: SessionDep,
     settings: SettingsDep,
     user: ApiUser,
-    box: Annotated[Line | None, Query(max_length=200)] = None,
+    box: Annotated[str | None, Query(max_length=200, pattern=BOX_PATTERN)] = None,
 ) -> Response:
     """A page of one of the dossier's files as a picture, with ``box`` (x0,y0,x1,y1 in the
     page's own units, as the report's evidence gives them) drawn on it."""
     dossier = dossier_for(session, user, dossier_id, Action.VIEW)
+    if dossier.purged_at is not None:  # its originals are gone for good
+        message = DossierPurgedError(dossier.purged_at, Needs.PAGES, settings.timezone).message
+        raise errors.ApiError(410, message, code=DossierPurgedError.code)
     row = next((f for f in dossier.files if f.name == file and f.sha256), None)
     # The page count comes from the parse itself: a file whose parse is shared with
     # another upload may not have its own count yet.

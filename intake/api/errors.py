@@ -17,6 +17,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from intake.dossiers import DossierPurgedError
+
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -41,6 +43,7 @@ CODES: dict[int, str] = {
     405: "method_not_allowed",
     408: "request_timeout",
     409: "not_ready",
+    410: "gone",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
@@ -109,7 +112,9 @@ _DESCRIPTIONS = {
     404: "No such dossier (or not one this account may see), file, page or version",
     405: "Method not allowed",
     408: "The request body stopped arriving",
-    409: "The dossier's report is not built yet (files still being processed)",
+    409: "The dossier's report is not built yet (files still being processed), or the "
+    "dossier was purged (code purged: its report is history and cannot change)",
+    410: "Gone for good: the dossier's originals were purged (code purged)",
     413: "Upload over a size or count limit; nothing was stored",
     422: "A parameter or body field that cannot be used",
     429: "Too many requests; retry after the Retry-After header's seconds",
@@ -199,6 +204,11 @@ def install(app: FastAPI) -> None:
             field=getattr(exc, "field", None) or getattr(cause, "field", None),
             headers=headers,
         )
+
+    @app.exception_handler(DossierPurgedError)
+    async def purged(_: Request, exc: DossierPurgedError) -> JSONResponse:
+        # A purged dossier is read-only history: what needs its originals is refused.
+        return error_response(409, exc.message, code=exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

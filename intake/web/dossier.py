@@ -15,7 +15,7 @@ from extractors.vocabulary import field_names
 from intake import access, reviews
 from intake.access import CREATE_ROLES, Action
 from intake.api.deps import SessionDep, SettingsDep
-from intake.dossiers import DUPLICATE, create_dossier, dossier_state
+from intake.dossiers import DUPLICATE, DossierPurgedError, create_dossier, dossier_state, purged_on
 from intake.models import Dossier, Report, Role, User
 from intake.overview import overview, visible_dossiers
 from intake.reports.html import ORDER, STATUS_NAMES, by_article, checklist, evidence_of, verdict
@@ -195,6 +195,9 @@ def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -
         programme = load_pack(dossier.rule_pack).programme
     except UnknownRulePackError:
         programme = dossier.rule_pack
+    # A purged dossier (intake purge) is read-only history: its report stays, nothing that
+    # needs its originals (uploads, reviews, page pictures) is offered.
+    purged = purged_on(dossier.purged_at, settings.timezone) if dossier.purged_at else None
     return {
         "dossier": dossier,
         "programme": programme,
@@ -211,8 +214,9 @@ def _dossier_context(session: Session, settings, user: User, dossier: Dossier) -
         "by_article": by_article(report.get("findings", [])) if report else [],
         "evidence_of": (lambda finding: evidence_of(report, finding)) if report else None,
         "files": files,
-        "can_upload": access.may(user, dossier, Action.UPLOAD),
-        "can_review": access.may(user, dossier, Action.REVIEW) and state == "done",
+        "purged_on": purged,
+        "can_upload": access.may(user, dossier, Action.UPLOAD) and not purged,
+        "can_review": access.may(user, dossier, Action.REVIEW) and state == "done" and not purged,
         "can_assign": access.may(user, dossier, Action.ASSIGN),
         "field_labels": field_names(),
     }
@@ -300,10 +304,10 @@ def _titles(report: dict) -> dict[str, str]:
 
 async def _review(back: str, action, said) -> Response:
     """Take a reviewer's action (it rebuilds the report) and go back to the page, saying
-    what came of it, or why it was refused."""
+    what came of it, or why it was refused (a purged dossier's report is history)."""
     try:
         report = await run_in_threadpool(action)
-    except reviews.ReviewError as exc:
+    except (reviews.ReviewError, DossierPurgedError) as exc:
         return redirect(back, str(exc), error=True)
     return redirect(back, said(report))
 

@@ -120,6 +120,15 @@ def _config(ids: dict[str, list[str]], path: Path) -> Path:
         "[operations.checks.positive_data_acceptance]",
         'expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]',
     ]
+    # A replacement is judged by its content before the original goes: an empty or unreadable
+    # new file leaves the original in place, 422 with the reason.
+    lines += [
+        "[[operations]]",
+        'include-path-regex = "/files/[^/]+$"',
+        'include-method = "PUT"',
+        "[operations.checks.positive_data_acceptance]",
+        'expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]',
+    ]
     # A file part is bytes on the wire: an item Schemathesis makes "invalid" (null, a
     # number) is sent as a file holding the text "null", which is a valid upload.
     lines += [

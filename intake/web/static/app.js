@@ -210,7 +210,19 @@
     const img = document.getElementById("page-viewer-img");
     document.getElementById("page-viewer-title").textContent = title || "";
     img.alt = title || "";
-    img.onerror = () => { img.alt = "这一页没有可显示的图像"; };
+    img.hidden = false;
+    img.onerror = () => {
+      // Say why instead of a broken picture (the originals purged: 410 with a message).
+      img.alt = "这一页没有可显示的图像";
+      fetch(url, { credentials: "same-origin" })
+        .then((r) => r.json())
+        .then((b) => {
+          if (!b || !b.message) return;
+          img.hidden = true;
+          document.getElementById("page-viewer-title").textContent = b.message;
+        })
+        .catch(() => {});
+    };
     img.src = url;
     dialog.showModal();
   }
