@@ -115,8 +115,14 @@ def test_forty_wrong_and_the_right_one_at_once_get_five_checks(server):
     answers = _at_once(server.base, attempts)
     statuses = Counter(a.status_code for a in answers)
     rate = int(server.settings.login_rate_per_client_account.split("/")[0])
-    assert statuses[401] + statuses[303] == rate, statuses
-    assert statuses[429] == len(attempts) - rate, statuses
+    checked = statuses[401] + statuses[303]
+    if statuses[303]:
+        # The right password was among the five checked: it cleared this client's count for
+        # the name (the owner is in), so up to five more of those still waiting were checked.
+        assert rate <= checked <= 2 * rate, statuses
+    else:
+        assert checked == rate, statuses
+    assert statuses[429] == len(attempts) - checked, statuses
     for refused in (a for a in answers if a.status_code == 429):
         assert int(refused.headers["Retry-After"]) > 0
         assert "尝试次数过多" in _message(refused)
