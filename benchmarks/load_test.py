@@ -136,13 +136,18 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-            redis = Redis.from_url(REDIS)
-            keys = list(redis.scan_iter(f"*{queue}*")) + list(redis.scan_iter("rq:job:parse-*"))
-            if keys:
-                redis.delete(*keys)
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            clean_up(admin, name, queue)
+
+
+def clean_up(admin, name: str, queue: str) -> None:
+    """Drop the run's database and its queue's keys in Redis."""
+    redis = Redis.from_url(REDIS)
+    keys = list(redis.scan_iter(f"*{queue}*")) + list(redis.scan_iter("rq:job:parse-*"))
+    if keys:
+        redis.delete(*keys)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 # --- --parse: real workers parse the uploads, /metrics watched --------------------------
@@ -572,13 +577,7 @@ def parse_load(args: argparse.Namespace) -> None:
                     proc.kill()
             for log in logs:
                 log.close()
-            redis = Redis.from_url(REDIS)
-            keys = list(redis.scan_iter(f"*{queue}*")) + list(redis.scan_iter("rq:job:parse-*"))
-            if keys:
-                redis.delete(*keys)
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            clean_up(admin, name, queue)
 
 
 if __name__ == "__main__":
