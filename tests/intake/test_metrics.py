@@ -339,6 +339,7 @@ def test_the_ocr_engine_of_a_parse():
     assert ocr_engine("image", config, long=False) == "rapidocr3"
     assert ocr_engine("docx", config, long=False) == "none"
     assert ocr_engine("pdf", None, long=False) == "none"
+    assert ocr_engine(None, config, long=False) == "none"  # failed before a parser read it
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
