@@ -432,8 +432,9 @@ def ocr_engine(parser: str | None, config: str | None, long: bool) -> str:
     """The OCR engine a parse that needed OCR used, from its stored OCR setting
     (``rapidocr3|tesseract:chi_sim+eng:psm4>30:200dpi``: short scans and pictures | long
     scans > pages) and whether it had more pages than that: ``none`` for a DOCX, a parse
-    that failed before a parser read it, or without a setting. (A parse from before migration 0012 does not say whether it needed
-    OCR: a text PDF's counts under the engine it had at hand.)"""
+    that failed before a parser read it, or without a setting. (A parse from before
+    migration 0012 does not say whether it needed OCR: a text PDF's counts under the
+    engine it had at hand.)"""
     if parser in (None, "docx") or not config:  # no parser: failed before reading
         return "none"
     engines = config.split(">", 1)[0].split("|")

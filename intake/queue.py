@@ -202,12 +202,12 @@ def _ocr_work(page: pdfium.PdfPage, by_ocr: bool, min_chars: int) -> bool:
     return False
 
 
-def _pdfium_lock() -> threading.Lock:
-    """The API process's one PDFium lock (PDFium must not be entered from two threads; the
-    page pictures of reports take the same lock)."""
-    from intake.reports.crops import _PDFIUM
+def _pdfium_lock() -> threading.RLock:
+    """The process's one PDFium lock (PDFium must not be entered from two threads; the PDF
+    parser and the page pictures of reports take the same lock)."""
+    from extractors.parsers.pdf import PDFIUM_LOCK
 
-    return _PDFIUM
+    return PDFIUM_LOCK
 
 
 def parse_job_id(file_id: str, attempt: int = 0) -> str:

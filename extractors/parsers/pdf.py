@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import tempfile
+import threading
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -25,6 +26,13 @@ from extractors.vocabulary import form_labels
 
 log = logging.getLogger(__name__)
 
+# PDFium must not be entered from two threads of a process at once (pypdfium2's docs). Every
+# user in a process takes this lock: this parser (around its text pass and each page it
+# renders, never while OCR runs), the report's page pictures and the queue's peek into a PDF
+# (intake), and the API's inline parse of an annual summary. Re-entrant, so a caller that
+# holds it may call in here.
+PDFIUM_LOCK = threading.RLock()
+
 MIN_TEXT_CHARS = 12  # fewer real characters than this: treat the page as a picture
 MIN_RULES_FOR_TABLE = 4
 SEAL_DPI = 50  # enough for a 4 cm seal (80 px); ~10 ms a page
@@ -38,38 +46,11 @@ class PdfParser:
 
     def parse(self, path: Path, options: ParseOptions) -> Document:
         check_pdf(path, options.max_expanded_bytes)
-        pdf = _open(path)
+        with PDFIUM_LOCK:
+            pdf = _open(path)
         try:
-            count = len(pdf)
-            if count > options.max_pages:
-                raise TooManyPagesError(f"{count} pages > {options.max_pages}")
-            if count == 0:
-                raise CorruptFileError("no pages")
-            pages: dict[int, Page] = {}
-            ocr_pictures: dict[int, list[str]] = {}  # page number → picture hashes
-            to_ocr: list[int] = []
-            ruled: list[int] = []
-            broken: list[int] = []
-            for index in range(count):
-                try:
-                    page = pdf[index]
-                except pdfium.PdfiumError:  # a page tree that loops, a missing page object
-                    broken.append(index + 1)
-                    continue
-                try:
-                    parsed, rules, hashes = _text_page(page, index + 1, options.max_image_pixels)
-                finally:
-                    page.close()
-                if parsed is None:
-                    to_ocr.append(index)
-                    ocr_pictures[index + 1] = hashes
-                else:
-                    pages[index + 1] = parsed
-                    if rules >= MIN_RULES_FOR_TABLE and _form_like(parsed):
-                        ruled.append(index)
-                options.progress("parsing", index + 1, count)
-            if len(broken) == count:
-                raise CorruptFileError(f"no page can be loaded ({count} declared)")
+            with PDFIUM_LOCK:
+                pages, to_ocr, ocr_pictures, ruled, broken = _text_pass(pdf, options)
             warnings = _add_tables(path, pages, ruled)
             warnings += [f"第 {n} 页无法读取，已跳过" for n in broken]
             if to_ocr:
@@ -77,13 +58,50 @@ class PdfParser:
                     page.pictures = ocr_pictures[page.number]
                     pages[page.number] = page
         finally:
-            pdf.close()
+            with PDFIUM_LOCK:
+                pdf.close()
         return Document(
             media_type=PDF,
             parser=self.name,
             pages=[pages[n] for n in sorted(pages)],
             warnings=warnings,
         )
+
+
+def _text_pass(pdf: pdfium.PdfDocument, options: ParseOptions):
+    """Each page's text layer: the pages read from it, those to OCR (with their pictures'
+    hashes), those ruled like a form, and those that cannot be loaded."""
+    count = len(pdf)
+    if count > options.max_pages:
+        raise TooManyPagesError(f"{count} pages > {options.max_pages}")
+    if count == 0:
+        raise CorruptFileError("no pages")
+    pages: dict[int, Page] = {}
+    ocr_pictures: dict[int, list[str]] = {}  # page number → picture hashes
+    to_ocr: list[int] = []
+    ruled: list[int] = []
+    broken: list[int] = []
+    for index in range(count):
+        try:
+            page = pdf[index]
+        except pdfium.PdfiumError:  # a page tree that loops, a missing page object
+            broken.append(index + 1)
+            continue
+        try:
+            parsed, rules, hashes = _text_page(page, index + 1, options.max_image_pixels)
+        finally:
+            page.close()
+        if parsed is None:
+            to_ocr.append(index)
+            ocr_pictures[index + 1] = hashes
+        else:
+            pages[index + 1] = parsed
+            if rules >= MIN_RULES_FOR_TABLE and _form_like(parsed):
+                ruled.append(index)
+        options.progress("parsing", index + 1, count)
+    if len(broken) == count:
+        raise CorruptFileError(f"no page can be loaded ({count} declared)")
+    return pages, to_ocr, ocr_pictures, ruled, broken
 
 
 # Labels of the forms whose tables extraction reads cell by cell (基本情况表, 推荐表). A
@@ -387,6 +405,22 @@ def _cell(value: str | None) -> str | None:
     return None if value is None else " ".join(value.split())
 
 
+def _rendering(pdf: pdfium.PdfDocument, index: int, scale: float):
+    """One page's size (as /Rotate turns it, as it renders) and its rendering in colour
+    (seals are red), a picture of its own: PDFium's bitmap is freed here."""
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        bitmap = page.render(scale=scale)
+        try:
+            rendering = bitmap.to_pil().copy()  # to_pil shares the bitmap's memory
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+    return width, height, rendering
+
+
 def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOptions):
     """Render pages one at a time (at most ``ocr_workers`` in flight) and OCR them in
     parallel; boxes are converted back to PDF points. pdfium renders a page as its /Rotate
@@ -400,25 +434,19 @@ def _ocr_pages(pdf: pdfium.PdfDocument, indices: list[int], options: ParseOption
 
         def rendered():
             for index in indices:
-                page = pdf[index]
-                try:
-                    width, height = page.get_size()  # as /Rotate turns it, as it renders
-                    bitmap = page.render(scale=scale)  # colour: seals are red
-                    rendering = bitmap.to_pil()
-                    image, lie = turn_upright(reader, rendering)
-                    if image is not rendering and lie.turn in (90, 270):
-                        width, height = height, width
-                    seals = find_seals(image)
-                    marks = to_page(seals, width, height)
-                    target = Path(tmp) / f"p{index + 1}.pnm"
-                    colour = getattr(reader, "colour", False)
-                    back = prepare_for_ocr(image, target, seals, colour=colour)
-                    size = image.size
-                    image.close()
-                    rendering.close()
-                    bitmap.close()
-                finally:
-                    page.close()
+                with PDFIUM_LOCK:  # only while PDFium renders; not while OCR reads
+                    width, height, rendering = _rendering(pdf, index, scale)
+                image, lie = turn_upright(reader, rendering)
+                if image is not rendering and lie.turn in (90, 270):
+                    width, height = height, width
+                seals = find_seals(image)
+                marks = to_page(seals, width, height)
+                target = Path(tmp) / f"p{index + 1}.pnm"
+                colour = getattr(reader, "colour", False)
+                back = prepare_for_ocr(image, target, seals, colour=colour)
+                size = image.size
+                image.close()
+                rendering.close()
                 yield index, target, size, back, width, height, marks, lie
 
         def read(item) -> Page:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from extractors.sniff import PDF, sniff
 from intake.storage import FileStore
 
 log = logging.getLogger(__name__)
-_PDFIUM = threading.Lock()
 
 MAX_CROPS = 60
 WIDTH = 640  # px of the picture in the report
@@ -135,10 +133,10 @@ def _pdf_page(blob: Path, page: int) -> tuple[Image.Image, float, bool]:
     whether the parser read it by OCR."""
     import pypdfium2 as pdfium
 
-    from extractors.parsers.pdf import read_by_ocr
+    from extractors.parsers.pdf import PDFIUM_LOCK, read_by_ocr
 
     scale = 2.0  # 144 dpi: small print stays legible
-    with _PDFIUM:  # PDFium must not be entered from two threads (the API's threadpool)
+    with PDFIUM_LOCK:  # PDFium must not be entered from two threads (the API's threadpool)
         pdf = pdfium.PdfDocument(str(blob))
         try:
             source = pdf[page - 1]

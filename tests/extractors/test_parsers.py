@@ -137,3 +137,43 @@ def test_a_blank_scan_parses_to_an_empty_ocr_page(tmp_path, options):
     doc = parse_file(blank, options)
     assert [p.origin for p in doc.pages] == [Origin.OCR]
     assert doc.pages[0].text == ""
+
+
+def test_the_pdf_parser_waits_for_pdfium_and_lets_go_while_ocr_reads(samples, options):
+    """PDFium must not be entered from two threads (the API parses an annual summary inline
+    while page pictures render): the parser takes the process's PDFium lock, and not while
+    OCR reads a page, so others render meanwhile."""
+    import threading
+
+    from extractors.parsers.pdf import PDFIUM_LOCK
+
+    held_during_ocr: list[bool] = []
+    progress = options.progress
+
+    def watch(stage: str, done: int, total: int) -> None:
+        if stage == "ocr":  # a page was read: may another thread enter PDFium now?
+            free: list[bool] = []
+
+            def probe() -> None:
+                free.append(PDFIUM_LOCK.acquire(blocking=False))
+                if free[0]:
+                    PDFIUM_LOCK.release()
+
+            other = threading.Thread(target=probe)
+            other.start()
+            other.join()
+            held_during_ocr.append(not free[0])
+        progress(stage, done, total)
+
+    options.progress = watch
+    outcome: list[Document] = []
+    with PDFIUM_LOCK:  # another thread is in PDFium: the parse waits
+        worker = threading.Thread(
+            target=lambda: outcome.append(parse_file(samples["scanned_pdf"], options))
+        )
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive() and not outcome
+    worker.join(timeout=120)
+    assert outcome and [p.origin for p in outcome[0].pages] == [Origin.OCR, Origin.OCR]
+    assert held_during_ocr and not any(held_during_ocr)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import intake.queue as queue
+from extractors.parsers.pdf import PDFIUM_LOCK
 from extractors.sniff import sniff
 from intake.queue import Lane, choose_lane, get_queue, parse_lanes, queue_name, worker_queues
-from intake.reports.crops import _PDFIUM
 from intake.settings import Settings
 from tests.fixtures import factory
 
@@ -154,7 +154,7 @@ def test_while_pdfium_is_busy_a_pdf_is_queued_by_its_size(tmp_path, monkeypatch)
     release = threading.Event()
 
     def hold() -> None:  # another thread of the API renders a report's page pictures
-        with _PDFIUM:
+        with PDFIUM_LOCK:
             held.set()
             release.wait(5)
 
