@@ -35,7 +35,6 @@ from intake.models import (
     Report,
     Role,
     User,
-    aware,
     new_id,
 )
 from intake.queue import parse_job_id
@@ -92,11 +91,11 @@ _PURGED_TAIL = {
 }
 
 
-def purged_on(purged_at: datetime, timezone: str = "Asia/Shanghai") -> str:
+def purged_on(purged_at: datetime, timezone: str) -> str:
     """The day a dossier was purged, as people where the bureau is read it (YYYY-MM-DD)."""
-    from zoneinfo import ZoneInfo
+    from intake.reports.html import local_time
 
-    return aware(purged_at).astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d")
+    return local_time(purged_at, timezone)[:10]
 
 
 class DossierPurgedError(RuntimeError):
@@ -106,7 +105,7 @@ class DossierPurgedError(RuntimeError):
 
     code = "purged"
 
-    def __init__(self, purged_at: datetime, needs: Needs, timezone: str = "Asia/Shanghai"):
+    def __init__(self, purged_at: datetime, needs: Needs, timezone: str):
         self.purged_at, self.needs = purged_at, needs
         self.message = (
             f"该申报材料已于 {purged_on(purged_at, timezone)} 清理原件，{_PURGED_TAIL[needs]}"
@@ -114,7 +113,7 @@ class DossierPurgedError(RuntimeError):
         super().__init__(self.message)
 
 
-def refuse_if_purged(dossier: Dossier, needs: Needs, timezone: str = "Asia/Shanghai") -> None:
+def refuse_if_purged(dossier: Dossier, needs: Needs, timezone: str) -> None:
     """Raise DossierPurgedError when ``dossier`` was purged: nothing may need its originals."""
     if dossier.purged_at is not None:
         raise DossierPurgedError(dossier.purged_at, needs, timezone)
