@@ -17,8 +17,12 @@ scanner would, each turn compressed on its own. Per copy:
   as it is: one ``read`` of the file, nothing prepared;
 * ``service s``: the service's whole reading of the copy (parse, classify, extract fields:
   as ``benchmarks/ocr_engines.py`` times it), and the ratio of the two. With ``--repeat N``
-  each is timed N times and the least kept (the machine is shared); CPU seconds of the
-  process and its children are given beside the wall time, steadier under load;
+  each is timed N times, in turns, and the least kept (the machine is shared); CPU seconds
+  of the process and its children are given beside the wall time, steadier under load;
+* ``paired``: the median of the N ratios of a service run to the engine run just before
+  it. The shared machine's speed drifts by up to a third over minutes, and the least of
+  each can pair a fast moment's engine with a slow moment's service; a pair is timed
+  within seconds, so this is the steadier figure of the service's cost;
 * ``vs upright``: the service's CPU seconds on the copy against the bare engine's on the
   reference (0°) copy. The bare engine reads a page lying on its side in less time than the
   same page upright (fewer, longer boxes), so part of the first ratio is the cost of
@@ -123,16 +127,33 @@ def service_read(path: Path, options) -> tuple[Any, dict[str, str | None]]:
     return documents[0][1], fields
 
 
-def timed(func, repeat: int):
-    """(result, least wall seconds, least CPU seconds) over ``repeat`` calls."""
-    best_wall = best_cpu = float("inf")
+def once(func) -> tuple[Any, float, float]:
+    """(result, wall seconds, CPU seconds) of one call."""
+    wall, used = time.perf_counter(), cpu()
+    result = func()
+    return result, time.perf_counter() - wall, cpu() - used
+
+
+def paired(bare, service, repeat: int) -> tuple[Any, dict[str, float]]:
+    """The bare engine and the service timed ``repeat`` times each, in turns (bare, service,
+    bare, …): the least wall and CPU seconds of each, and the median of the ``repeat``
+    ratios of a service run to the bare run just before it. The machine's speed drifts by
+    a third over minutes (shared host): the least of each can pair a fast moment's engine
+    with a slow moment's service, while each pair is timed within seconds."""
+    times: dict[str, list[float]] = {k: [] for k in ("bare", "bare_cpu", "svc", "svc_cpu")}
     result = None
     for _ in range(repeat):
-        wall, used = time.perf_counter(), cpu()
-        result = func()
-        best_wall = min(best_wall, time.perf_counter() - wall)
-        best_cpu = min(best_cpu, cpu() - used)
-    return result, best_wall, best_cpu
+        _, wall, used = once(bare)
+        times["bare"].append(wall)
+        times["bare_cpu"].append(used)
+        result, wall, used = once(service)
+        times["svc"].append(wall)
+        times["svc_cpu"].append(used)
+    least = {k: min(v) for k, v in times.items()}
+    least["paired"] = statistics.median(
+        s / b for s, b in zip(times["svc"], times["bare"], strict=True)
+    )
+    return result, least
 
 
 def main() -> int:
@@ -173,7 +194,8 @@ def main() -> int:
         )
         print(
             f"{'copy':12} {'engine s':>8} {'cpu':>6} {'service s':>9} {'cpu':>6} {'ratio':>6}"
-            f" {'cpu':>5} {'vs upright':>10} {'turn':>5} {'found':>5} {'same':>5} {'peak MB':>7}"
+            f" {'cpu':>5} {'paired':>6} {'vs upright':>10} {'turn':>5} {'found':>5}"
+            f" {'same':>5} {'peak MB':>7}"
         )
         originals: dict[str, dict[str, Any]] = {}
         rows = []
@@ -181,10 +203,13 @@ def main() -> int:
             path = copy["path"]
             with Image.open(path) as image:
                 size = image.size
-            _, bare_s, bare_cpu = timed(lambda p=path, s=size: engine.read(p, *s), args.repeat)
-            (document, fields), service_s, service_cpu = timed(
-                lambda p=path: service_read(p, options), args.repeat
+            (document, fields), least = paired(
+                lambda p=path, s=size: engine.read(p, *s),
+                lambda p=path: service_read(p, options),
+                args.repeat,
             )
+            bare_s, bare_cpu = least["bare"], least["bare_cpu"]
+            service_s, service_cpu = least["svc"], least["svc_cpu"]
             found = document.pages[0].turned if document.pages else 0
             if copy["turn"] == 0:  # sorted first
                 originals[copy["source"]] = {
@@ -208,6 +233,7 @@ def main() -> int:
                 "service_cpu_s": round(service_cpu, 3),
                 "ratio": round(service_s / bare_s, 3),
                 "ratio_cpu": round(service_cpu / max(bare_cpu, 1e-6), 3),
+                "paired": round(least["paired"], 3),
                 "vs_upright_cpu": round(service_cpu / max(original["engine_cpu_s"], 1e-6), 3),
                 "same": len(same),
                 "read": len(read),
@@ -219,7 +245,7 @@ def main() -> int:
             print(
                 f"{row['copy']:12} {bare_s:8.2f} {bare_cpu:6.2f} {service_s:9.2f}"
                 f" {service_cpu:6.2f} {row['ratio']:6.2f} {row['ratio_cpu']:5.2f}"
-                f" {row['vs_upright_cpu']:10.2f} {expected:5} {found:5}"
+                f" {row['paired']:6.2f} {row['vs_upright_cpu']:10.2f} {expected:5} {found:5}"
                 f" {len(same):2}/{len(read):<2} {row['peak_mb']:7}{mark}",
                 flush=True,
             )
@@ -236,7 +262,7 @@ def summarise(rows: list[dict[str, Any]], turns: list[int]) -> None:
     print(
         f"\n{'turn':>4} {'copies':>6} {'found':>6} {'same fields':>11}"
         f" {'ratio median':>12} {'max':>5} {'cpu median':>10} {'max':>5}"
-        f" {'vs upright median':>17} {'max':>5}"
+        f" {'paired median':>13} {'max':>5} {'vs upright median':>17} {'max':>5}"
     )
     for turn in turns:
         group = [r for r in rows if r["turn"] == turn]
@@ -249,6 +275,8 @@ def summarise(rows: list[dict[str, Any]], turns: list[int]) -> None:
             f" {max(r['ratio'] for r in group):5.2f}"
             f" {statistics.median(r['ratio_cpu'] for r in group):10.2f}"
             f" {max(r['ratio_cpu'] for r in group):5.2f}"
+            f" {statistics.median(r['paired'] for r in group):13.2f}"
+            f" {max(r['paired'] for r in group):5.2f}"
             f" {statistics.median(r['vs_upright_cpu'] for r in group):17.2f}"
             f" {max(r['vs_upright_cpu'] for r in group):5.2f}"
         )

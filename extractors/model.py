@@ -22,8 +22,9 @@ BBox = tuple[float, float, float, float]
 # pages upside down (orientation decided before reading); 10: PP-OCR reads the colour page
 # (seals lifted, ruling lines kept), a line's size is its box's short side, lone characters the
 # detector missed are read (extractors.lonechars); 11: seals lifted by a stretched red filter
-# (strokes crossing the ink keep their shade), PP-OCR's per-line 180° classifier off
-MODEL_VERSION = 11
+# (strokes crossing the ink keep their shade), PP-OCR's per-line 180° classifier off; 12:
+# tesseract's greyscale copy lifts seals through the same stretched red filter
+MODEL_VERSION = 12
 
 
 class Origin(StrEnum):

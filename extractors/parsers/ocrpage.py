@@ -55,7 +55,7 @@ def prepare_for_ocr(
     grey = image.convert("L")
     if seals and image.mode in ("RGB", "RGBA", "P", "CMYK"):
         # Red ink is light in the red channel; lift it to white, keep black text.
-        red = image.convert("RGB").getchannel("R").point(lambda v: 255 if v > 140 else v)
+        red = image.convert("RGB").getchannel("R").point(_RED_FILTER)
         for seal in seals:
             box = _seal_box(seal, image)
             grey.paste(red.crop(box), box[:2])
@@ -86,18 +86,18 @@ def _seal_box(seal: Mark, image: Image.Image) -> tuple[int, int, int, int]:
 
 
 def _lift_seals(rgb: Image.Image, seals: list[Mark]) -> Image.Image:
-    """``rgb`` with each seal's box seen through a red filter, as the greyscale copy is: red
-    ink is as light as the paper in the red channel, black or blue text stays dark, even
-    where it crosses the ink (testing pixels for redness there erases those strokes: a
-    stroke over ink is dark red). Outside the seals the page keeps its colours."""
+    """``rgb`` with each seal's box seen through a red filter (``_RED_FILTER``), as the
+    greyscale copy is: red ink is as light as the paper in the red channel, black or blue
+    text stays dark, even where it crosses the ink (testing pixels for redness there
+    erases those strokes: a stroke over ink is dark red). Outside the seals the page keeps
+    its colours."""
     if not seals:
         return rgb
     pixels = np.array(rgb)
+    lut = np.array(_RED_FILTER, dtype=np.uint8)
     for seal in seals:
         x0, y0, x1, y1 = _seal_box(seal, rgb)
-        red = pixels[y0:y1, x0:x1, 0].astype(np.float32)
-        lifted = np.clip((red - INK_BLACK) * 255.0 / (INK_RED - INK_BLACK), 0, 255)
-        pixels[y0:y1, x0:x1] = lifted.astype(np.uint8)[..., None]
+        pixels[y0:y1, x0:x1] = lut[pixels[y0:y1, x0:x1, 0]][..., None]
     return Image.fromarray(pixels)
 
 
@@ -107,6 +107,11 @@ def _lift_seals(rgb: Image.Image, seals: list[Mark]) -> Image.Image:
 # recogniser read 汇 as 江 and 清 as 消 under seals (real licences 0149, 0150).
 INK_RED = 200
 INK_BLACK = 40
+# The filter as a table from the red channel's value to the grey it becomes, for the colour
+# copy and tesseract's greyscale one alike.
+_RED_FILTER = [
+    int(min(255.0, max(0.0, (v - INK_BLACK) * 255.0 / (INK_RED - INK_BLACK)))) for v in range(256)
+]
 
 
 def remove_rules(grey: Image.Image) -> Image.Image:

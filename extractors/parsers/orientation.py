@@ -38,6 +38,12 @@ LINE_SHAPE = 2.0  # a box this many times longer than wide is a line of text, no
 VOTERS = 24  # the longest lines are asked: they say most, and the classifier is run on few
 SURE = 0.9  # a line votes when the classifier is this sure (RapidOCR's own threshold)
 MIN_VOTES = 4  # fewer lines than this is no evidence (a blank page, a stamp, a signature)
+# The longest lines are asked first, this many (one batch of the classifier): when all but
+# one of them say the same surely and none says otherwise surely, the rest are not asked
+# (asking all 24 costs 0.03–0.04 s more). Of the 40 real licences each turned 0°, 90°, 180°
+# and 270° (160 pictures), 92 were settled by the first six, and every decision was the one
+# all the votes gave.
+SETTLED = 6
 AGREEMENT = 0.8  # share of the votes the winning direction needs (the losers had ≤ 0.2)
 
 
@@ -96,9 +102,13 @@ def _look(models: Any, small: np.ndarray, floor: int) -> tuple[Lie, int]:
     else:
         return Lie(0, False, len(level), len(on_end)), len(quads)
     voters = sorted(voters, key=lambda ln: ln.shape, reverse=True)[:VOTERS]
-    directions = models.line_directions([_flat(small, ln) for ln in voters])
-    upright = sum(1 for label, score in directions if label == "0" and score >= SURE)
-    down = sum(1 for label, score in directions if label == "180" and score >= SURE)
+    said = models.line_directions([_flat(small, ln) for ln in voters[:SETTLED]])
+    sure = [label for label, score in said if score >= SURE]
+    settled = len(sure) >= SETTLED - 1 and len(set(sure)) == 1
+    if not settled:  # the longest lines do not agree, surely: ask the rest too
+        said += models.line_directions([_flat(small, ln) for ln in voters[SETTLED:]])
+    upright = sum(1 for label, score in said if label == "0" and score >= SURE)
+    down = sum(1 for label, score in said if label == "180" and score >= SURE)
     counts = dict(level=len(level), on_end=len(on_end), upright=upright, upside_down=down)
     winner = max(upright, down)
     if winner < MIN_VOTES or winner < AGREEMENT * (upright + down):

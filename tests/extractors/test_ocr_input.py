@@ -99,3 +99,8 @@ def test_grey_copy_for_tesseract_is_enlarged_and_loses_its_rules(tmp_path: Path)
         assert written.mode == "L"
         assert written.size == (800, 600)
         assert written.getpixel((400, 40)) > 200  # the rule is gone
+        # The seal is seen through the same red filter as the colour copy (twice the size).
+        assert written.getpixel((2 * 124, 2 * 150)) > 240  # the ring's red ink lifted
+        assert written.getpixel((2 * 200, 2 * 145)) < 40  # black text under the seal kept
+        assert written.getpixel((2 * 160, 2 * 97)) <= 60  # a stroke over the ink stays dark
+        assert 100 <= written.getpixel((2 * 200, 2 * 97)) <= 200  # a paler one keeps its shade

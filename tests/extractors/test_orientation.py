@@ -331,3 +331,61 @@ def test_each_rapidocr_looks_with_its_own_models(tmp_path, settings, engine):
     (page,) = parse_file(path, options).pages
     assert page.turned == 270
     assert_read_upright(page)
+
+
+def _quads(count: int, on_end: bool = False) -> list[np.ndarray]:
+    """``count`` line boxes on a 1000 px page, level (or standing on end), longest first."""
+    quads = []
+    for i in range(count):
+        length = 400 - 10 * i
+        box = [(0, 0), (length, 0), (length, 30), (0, 30)]
+        if on_end:
+            box = [(0, 0), (30, 0), (30, length), (0, length)]
+        quads.append(np.array(box, dtype=np.float32) + 40 * i)
+    return quads
+
+
+class _Models:
+    """A line detector that finds ``quads`` and a classifier that answers from a script."""
+
+    looks = ((416, 320),)
+
+    def __init__(self, quads, answers):
+        self.quads, self.answers, self.asked = quads, answers, []
+
+    def detect_lines(self, image, floor):
+        return self.quads
+
+    def line_directions(self, crops):
+        self.asked.append([c.shape[1] for c in crops])
+        return self.answers(len(self.asked), len(crops))
+
+
+@pytest.mark.parametrize(
+    ("first_six", "asked", "decided"),
+    [
+        ([("180", 0.99)] * 6, [6], 180),  # the longest six agree, surely: nobody else asked
+        ([("0", 0.99)] * 5 + [("180", 0.6)], [6], 0),  # five sure, one unsure: settled
+        ([("0", 0.99)] * 4 + [("0", 0.6)] * 2, [6, 10], 0),  # two unsure: all are asked
+        ([("0", 0.99)] * 5 + [("180", 0.95)], [6, 10], 0),  # one dissents surely: all asked
+    ],
+)
+def test_the_longest_lines_settle_the_vote_when_they_agree(first_six, asked, decided):
+    from extractors.parsers.orientation import look
+
+    models = _Models(_quads(16), lambda call, n: first_six if call == 1 else [("0", 0.99)] * n)
+    lie = look(models, Image.new("RGB", (1000, 1000), "white"))
+    assert [len(widths) for widths in models.asked] == asked
+    # The first asked are the six longest lines, longest first (laid flat: their width).
+    assert models.asked[0] == sorted(models.asked[0], reverse=True)
+    if len(asked) > 1:  # then the rest, all of them shorter
+        assert max(models.asked[1]) < min(models.asked[0])
+    assert lie.decided and lie.turn == decided
+
+
+def test_lines_on_end_that_read_upright_once_laid_flat_turn_the_page_270():
+    from extractors.parsers.orientation import look
+
+    models = _Models(_quads(8, on_end=True), lambda call, n: [("0", 0.99)] * n)
+    lie = look(models, Image.new("RGB", (1000, 1000), "white"))
+    assert lie.decided and lie.turn == 270 and lie.on_end == 8 and lie.level == 0
