@@ -40,6 +40,8 @@ class Box:
     used: bool = False
     overlay: bool = False  # type laid over or above the rows (``OVERLAY``): no label, no value
     on_end: bool = False  # a character of a box read down the page (a label column)
+    # A letter-spaced label's row where its boxes disagree (``_shared_rows``): top, bottom.
+    row: tuple[float, float] | None = None
 
     @property
     def height(self) -> float:
@@ -96,7 +98,9 @@ def _overlap(a: BBox, b: BBox) -> float:
 
 
 def _value_under(label: Box, boxes: list[Box]) -> Box | None:
-    """The box right under a label, starting within it or just after it, on the next line."""
+    """The box right under a label, starting within it or just after it, on the next line;
+    not one right after another label on its own row (that label's value: a 营业期限 whose
+    value OCR lost is not given the 住所 printed under it)."""
     h = max(label.height, 1.0)
     under = [
         b
@@ -104,8 +108,26 @@ def _value_under(label: Box, boxes: list[Box]) -> Box | None:
         if not b.used and b.label is None and b is not label
         and 0 <= b.bbox[1] - label.bbox[3] + 0.3 * h <= 0.8 * h
         and label.bbox[0] <= b.bbox[0] <= label.bbox[2] + 2 * h
+        and not _follows_a_label(b, boxes, label)
     ]  # fmt: skip
     return min(under, key=lambda b: (b.bbox[1], b.bbox[0])) if under else None
+
+
+def _follows_a_label(box: Box, boxes: list[Box], own: Box) -> bool:
+    """``box`` starts right after a label other than ``own``, squarely on its row (or a
+    little inside its box, as boxes of a tight row overlap). Only squarely: the older
+    licences print a value half a line under its label, half on the next label's row."""
+    h = max(box.height, 1.0)
+    return any(
+        b.label is not None
+        and b is not own
+        and -OVERLAP * h <= box.bbox[0] - _label_right(b) <= 3 * h
+        and _overlap(b.bbox, box.bbox) >= SQUARELY
+        for b in boxes
+    )
+
+
+SQUARELY = 0.7  # share of the shorter box's height two boxes of one row overlap at least
 
 
 def _inside(inner: BBox, outer: BBox, slack: float = 2.0) -> bool:
@@ -168,6 +190,7 @@ def find_labels(boxes: list[Box], labels: Mapping[str, Iterable[str]]) -> list[B
             union = (x0, min(p.bbox[1] for p in parts), max(p.bbox[2] for p in parts),
                      max(p.bbox[3] for p in parts))  # fmt: skip
             label_box = Box(text, union, min(p.conf for p in parts), name, len(lab))
+            label_box.row = _shared_rows(parts)
             # The value, if the last part carries it, stays with the label box; its right
             # edge is where the label's last part ends.
             for p in parts:
@@ -177,6 +200,19 @@ def find_labels(boxes: list[Box], labels: Mapping[str, Iterable[str]]) -> list[B
             break
     boxes.extend(merged)
     return found
+
+
+def _shared_rows(parts: list[Box]) -> tuple[float, float]:
+    """The top and bottom of the row a letter-spaced label's characters share, where its
+    value is looked for: where all of them are, when that is at least half the shortest
+    one's height (a character boxed taller than the rest reached into the next row: a 名
+    boxed with part of the 类 under it took the next row's value, which started a few
+    pixels further left, for its own), else the span of them all. The label's box stays
+    the span of them all (what lies inside it is the label's)."""
+    top, bottom = max(p.bbox[1] for p in parts), min(p.bbox[3] for p in parts)
+    if bottom - top >= 0.5 * min(p.height for p in parts):
+        return top, bottom
+    return min(p.bbox[1] for p in parts), max(p.bbox[3] for p in parts)
 
 
 def key_values(
@@ -393,7 +429,8 @@ def _value_of(
     taken: list[Box] = []
     first = _LEAD.sub("", label.text[label.label_end :])
     text = first
-    band = label.bbox
+    band = label.bbox if label.row is None else (label.bbox[0], label.row[0], label.bbox[2],
+                                                 label.row[1])  # fmt: skip
     right = label.bbox[2]
     height = max(label.height, 1.0)
     if first:
@@ -463,6 +500,7 @@ def _value_of(
             nxt = min(below, key=lambda b: b.bbox[1])
             if any(
                 b is not nxt
+                and b not in taken  # the value's own line above, in a tight row
                 and not b.overlay
                 and not _inside(b.bbox, label.bbox)
                 and label.bbox[0] - 0.5 * row_height <= b.bbox[0] < nxt.bbox[0]

@@ -159,6 +159,54 @@ TILTED = page(
     ("李辉明", 300, 221, 380, 259),
 )
 
+# A 2014 portrait licence (深圳) whose letter-spaced label column OCR split into characters:
+# 名 detected taller than its row, reaching into the next one, whose value starts a few
+# pixels further left than the name; 主体类型 printed where others print 类型; the title's
+# characters boxed one by one.
+LABEL_TALLER_THAN_ITS_ROW = page(
+    ("营", 295, 268, 435, 433),
+    ("业", 462, 273, 613, 425),
+    ("执", 619, 270, 769, 432),
+    ("照", 799, 273, 925, 427),
+    ("统一社会信用代码91440300312067220D", 598, 434, 1026, 463),
+    ("称", 400, 534, 452, 605),
+    ("名", 216, 538, 256, 624),
+    ("深圳市南方源芯电气有限公司", 475, 540, 836, 575),
+    ("主体类型", 209, 585, 458, 666),
+    ("有限责任公司", 474, 603, 653, 640),
+    ("住", 220, 641, 265, 724),
+    ("所", 404, 663, 451, 717),
+    ("深圳市宝安区福海街道塘尾华丰科技园第8", 476, 669, 981, 705),
+    ("幢第六层", 477, 707, 594, 743),
+    ("法定代表人", 223, 733, 453, 787),
+    ("常国强", 477, 736, 566, 771),
+    ("成立日期", 222, 801, 454, 850),
+    ("2014年09月04日", 475, 803, 687, 839),
+)
+
+# A 2015+ landscape licence in a small photo (河北, about 770 px wide), its rows set tight:
+# 营业期限's value not read, so the address printed under it, squarely on 住所's row, is
+# not its; the address starts a few pixels inside its label's 所 and its wrapped line
+# overlaps the first by half a line.
+TIGHT_ROWS = page(
+    ("统一社会信用代码", 91, 129, 212, 150),
+    ("91130101689277252B", 91, 149, 187, 168),
+    ("名", 94, 219, 112, 240),
+    ("称河北金能电力科技股份有限公司", 144, 219, 303, 238),
+    ("注册资本叁仟零叁拾万元整", 437, 219, 592, 240),
+    ("型股份有限公司(非上市、自然人投资或控股)", 143, 246, 347, 268),
+    ("类", 94, 247, 113, 267),
+    ("成立日期 2009年05月27日", 439, 247, 581, 267),
+    ("营业期限", 439, 274, 510, 294),
+    ("法定代表人李旭光", 91, 275, 202, 298),
+    ("经营范围电力工器具、电力技术的研发、技术咨询、技术服务、技术转让，电力工", 90, 301, 434, 330),
+    ("所", 488, 303, 510, 321),
+    ("石家庄高新区祁连街95号润江慧谷大厦B座", 507, 304, 690, 320),
+    ("住", 442, 306, 454, 318),
+    ("1001室", 509, 312, 545, 330),
+    ("具、玻璃纤维增强材料制品、绝缘制品、橡胶制品、标识标牌、电气设", 163, 319, 422, 335),
+)
+
 
 @pytest.mark.parametrize(
     ("layout", "expected"),
@@ -212,6 +260,20 @@ TILTED = page(
             "applicant.name": "重庆市众力机器人有限公司",
             "applicant.legal_representative": "李辉明",
         }, id="tilted-photo-rows-slope"),
+        pytest.param(LABEL_TALLER_THAN_ITS_ROW, {
+            "applicant.name": "深圳市南方源芯电气有限公司",
+            "applicant.credit_code": "91440300312067220D",
+            "applicant.legal_representative": "常国强",
+            "applicant.address": "深圳市宝安区福海街道塘尾华丰科技园第8幢第六层",
+            "applicant.established": "2014-09-04",
+        }, id="label-taller-than-its-row-next-value-further-left"),
+        pytest.param(TIGHT_ROWS, {
+            "applicant.name": "河北金能电力科技股份有限公司",
+            "applicant.credit_code": "91130101689277252B",
+            "applicant.legal_representative": "李旭光",
+            "applicant.address": "石家庄高新区祁连街95号润江慧谷大厦B座1001室",
+            "applicant.established": "2009-05-27",
+        }, id="small-photo-tight-rows-a-value-lost-above-the-address"),
     ],
 )  # fmt: skip
 def test_licence_layouts(layout, expected):
