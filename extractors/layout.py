@@ -450,8 +450,12 @@ def _value_of(
         if not candidates:
             break
         # Level with the band if any is; else a little lower or higher (a tilted photo).
+        # The nearest; of boxes starting about as near (a line and its wrapped line under
+        # it, both half on the row of a label as tall as the two), the one most in line.
         level = [b for b in candidates if _overlap(b.bbox, band) >= 0.5] or candidates
-        nxt = min(level, key=lambda b: b.bbox[0])
+        nearest = min(b.bbox[0] for b in level)
+        near = [b for b in level if b.bbox[0] - nearest <= 0.5 * height]
+        nxt = max(near, key=lambda b: (_overlap(b.bbox, band), -b.bbox[0]))
         if nxt.label is not None or nxt.bbox[0] - right > gap_limit:
             break
         if value_height and not 0.6 * value_height <= nxt.height <= 1.6 * value_height:

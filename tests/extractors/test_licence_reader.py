@@ -207,6 +207,25 @@ TIGHT_ROWS = page(
     ("具、玻璃纤维增强材料制品、绝缘制品、橡胶制品、标识标牌、电气设", 163, 319, 422, 335),
 )
 
+# A 2020 个体工商户 licence (合肥): 经营场所 as tall as its address's two lines, the
+# wrapped line starting a pixel further left than the first and half on the label's row.
+WRAPPED_LINE_FURTHER_LEFT = page(
+    ("统一社会信用代码", 219, 380, 475, 425),
+    ("92340104MA2URUBD33(1-1)", 227, 431, 485, 459),
+    ("(副本)", 783, 469, 909, 515),
+    ("名类", 214, 572, 252, 679),
+    ("称 合肥市蜀山区金功汽车用品店", 323, 576, 687, 615),
+    ("组成形式个人经营", 988, 578, 1255, 620),
+    ("型个体工商户", 321, 637, 509, 678),
+    ("注册日期", 987, 640, 1133, 681),
+    ("2020年05月18日", 1139, 647, 1311, 681),
+    ("经营者李广", 216, 700, 430, 737),
+    ("经营场所", 987, 701, 1132, 742),
+    ("安徽省合肥市蜀山区望江西路268号红鑫新", 1137, 704, 1525, 732),
+    ("村7幢201室", 1136, 727, 1244, 754),
+    ("经营范围", 216, 764, 363, 801),
+)
+
 
 @pytest.mark.parametrize(
     ("layout", "expected"),
@@ -274,6 +293,13 @@ TIGHT_ROWS = page(
             "applicant.address": "石家庄高新区祁连街95号润江慧谷大厦B座1001室",
             "applicant.established": "2009-05-27",
         }, id="small-photo-tight-rows-a-value-lost-above-the-address"),
+        pytest.param(WRAPPED_LINE_FURTHER_LEFT, {
+            "applicant.name": "合肥市蜀山区金功汽车用品店",
+            "applicant.credit_code": "92340104MA2URUBD33",
+            "applicant.legal_representative": "李广",
+            "applicant.address": "安徽省合肥市蜀山区望江西路268号红鑫新村7幢201室",
+            "applicant.established": "2020-05-18",
+        }, id="individual-2020-wrapped-line-a-pixel-further-left"),
     ],
 )  # fmt: skip
 def test_licence_layouts(layout, expected):
