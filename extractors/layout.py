@@ -108,26 +108,30 @@ def _value_under(label: Box, boxes: list[Box]) -> Box | None:
         if not b.used and b.label is None and b is not label
         and 0 <= b.bbox[1] - label.bbox[3] + 0.3 * h <= 0.8 * h
         and label.bbox[0] <= b.bbox[0] <= label.bbox[2] + 2 * h
-        and not _follows_a_label(b, boxes, label)
+        and not _follows_a_label(b, boxes, label, b.height, before=OVERLAP, overlap=SQUARELY)
     ]  # fmt: skip
     return min(under, key=lambda b: (b.bbox[1], b.bbox[0])) if under else None
 
 
-def _follows_a_label(box: Box, boxes: list[Box], own: Box) -> bool:
-    """``box`` starts right after a label other than ``own``, squarely on its row (or a
-    little inside its box, as boxes of a tight row overlap). Only squarely: the older
-    licences print a value half a line under its label, half on the next label's row."""
-    h = max(box.height, 1.0)
+def _follows_a_label(
+    box: Box, boxes: list[Box], own: Box, row_height: float, before: float, overlap: float
+) -> bool:
+    """``box`` starts right after a label other than ``own`` on its row: within three
+    ``row_height`` after the label's end, or up to ``before`` of them inside it (boxes of a
+    tight row overlap), overlapping it by ``overlap`` of the shorter one's height."""
+    row_height = max(row_height, 1.0)
     return any(
         b.label is not None
         and b is not own
-        and -OVERLAP * h <= box.bbox[0] - _label_right(b) <= 3 * h
-        and _overlap(b.bbox, box.bbox) >= SQUARELY
+        and -before * row_height <= box.bbox[0] - _label_right(b) <= 3 * row_height
+        and _overlap(b.bbox, box.bbox) >= overlap
         for b in boxes
     )
 
 
-SQUARELY = 0.7  # share of the shorter box's height two boxes of one row overlap at least
+# A value-under must be squarely on another label's row to be that label's: the older
+# licences print a value half a line under its label, half on the next label's row.
+SQUARELY = 0.7
 
 
 def _inside(inner: BBox, outer: BBox, slack: float = 2.0) -> bool:
@@ -512,13 +516,7 @@ def _value_of(
                 for b in boxes
             ):
                 break  # words left of it, in this field's columns: a row of its own
-            if any(
-                b.label is not None
-                and b is not label
-                and 0 <= nxt.bbox[0] - _label_right(b) <= 3 * row_height
-                and _overlap(b.bbox, nxt.bbox) >= 0.5
-                for b in boxes
-            ):
+            if _follows_a_label(nxt, boxes, label, row_height, before=0.0, overlap=0.5):
                 break  # right after another label on its row: that label's value
             taken.append(nxt)
             value_boxes.append(nxt)
