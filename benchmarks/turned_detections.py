@@ -99,7 +99,7 @@ def main() -> int:
     from intake.settings import Settings
 
     engine = Settings(ocr_engine="rapidocr3").parse_options().engine_for(1)
-    ocr = _rapidocr3(engine.ocr_version, engine.model_type)
+    ocr = _rapidocr3(engine.ocr_version, engine.model_type, engine.rec_batch)
     truth = json.loads((args.folder / "truth.json").read_text("utf-8"))["documents"]
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     turns = [int(t) % 360 for t in args.turns.split(",") if t.strip()]
