@@ -66,6 +66,7 @@ class KeyValue:
     lines: int = 1  # value lines taken (a wrapped value has more)
     boxes: list[Box] = field(default_factory=list)
     fragment: bool = False  # found by a piece of its label (label_fragments)
+    misread: bool = False  # found by its label read with a character wrong (misread_labels)
     hidden_at: int | None = None  # characters may be lost here, under an overlay
 
 
@@ -224,11 +225,14 @@ def key_values(
     labels: Mapping[str, Iterable[str]],
     multiline: Iterable[str] = (),
     fragments: bool = False,
+    misread: bool = False,
 ) -> list[KeyValue]:
     """Each labelled value of the page, in reading order. ``multiline``: fields whose value
     may wrap onto the lines below (an address, a name, a business scope). ``fragments``:
     also take a label of a justified label column of which OCR kept only a piece (see
-    ``label_fragments``); those values come after the whole labels have taken theirs."""
+    ``label_fragments``); ``misread``: also a label of a label column that OCR read with
+    one character wrong (see ``misread_labels``). Their values come after the whole
+    labels have taken theirs, and are doubted."""
     boxes = page_boxes(page)
     if not boxes:
         return []
@@ -252,6 +256,15 @@ def key_values(
                 kv.conf = round(kv.conf * FRAGMENT_DOUBT, 3)
                 kv.fragment = True
                 out.append(kv)
+    if misread:
+        starts = [b.bbox[0] for kv in out for b in kv.boxes]
+        for label in misread_labels(boxes, labels, found, starts):
+            kv = _value_of(label, boxes, line_height, label.label in wraps, under=False)
+            if kv is not None:
+                kv.conf = round(kv.conf * FRAGMENT_DOUBT, 3)
+                kv.misread = True
+                out.append(kv)
+    if fragments or misread:
         out.sort(key=lambda kv: (kv.bbox[1], kv.bbox[0]))
     _overlaid(out, boxes)
     return out
@@ -382,6 +395,67 @@ def label_fragments(
                     piece.field, len(piece.piece))  # fmt: skip
         for p in parts:
             p.used = True
+        boxes.append(label)
+        out.append(label)
+    return out
+
+
+# --------------------------------------------------------------------------- misread labels
+
+# Labels this long or longer are still known with one character misread: of a shorter one
+# (住所, 名称) one character right is no evidence.
+MISREAD_FROM = 3
+
+
+def misread_labels(
+    boxes: list[Box],
+    labels: Mapping[str, Iterable[str]],
+    found: list[Box],
+    value_starts: Iterable[float] = (),
+) -> list[Box]:
+    """Labels OCR read with one character wrong (经曹者 for 经营者, 法定代表入 for 法定代表
+    人, 注册资夲 for 注册资本): a box that starts with a label of ``MISREAD_FROM`` or more
+    characters but for one character substituted, where no other field's label is as near,
+    counts as that label where a label column is: its left edge lines up with another
+    label's (a label column starts at one left edge), on another row. Elsewhere such a
+    start is text (a scope line 经营性… is one character from 经营者), and a box that starts
+    where the values of labels start (``value_starts``) is the value column's text. A field
+    whose label was found is not looked for again (a licence prints each label once).
+    Among boxes no value has taken; returns the new label boxes (the label as read, its
+    field)."""
+    by_length: dict[int, list[tuple[str, str]]] = {}
+    for name, names in labels.items():
+        for raw in names:
+            lab = compact(raw)
+            if len(lab) >= MISREAD_FROM:
+                by_length.setdefault(len(lab), []).append((lab, name))
+    columns = [(b.bbox[0], b.cy) for b in found]
+    labelled = {b.label for b in boxes if b.label is not None}
+    starts = list(value_starts)
+    out: list[Box] = []
+    free = [b for b in boxes if not b.used and b.label is None and not b.on_end]
+    for box in sorted(free, key=lambda b: (b.cy, b.bbox[0])):
+        h = max(box.height, 1.0)
+        if not any(abs(box.bbox[0] - x) <= 0.7 * h and abs(cy - box.cy) > 0.6 * h
+                   for x, cy in columns):  # fmt: skip
+            continue
+        if any(abs(box.bbox[0] - x) <= 0.5 * h for x in starts):
+            continue
+        near = {
+            (length, name)
+            for length, table in by_length.items()
+            if len(box.text) >= length
+            for lab, name in table
+            if sum(a != b for a, b in zip(box.text[:length], lab, strict=True)) == 1
+        }
+        if len({name for _, name in near}) != 1:
+            continue  # none, or as near to two fields' labels
+        length, name = max(near)
+        if name in labelled:
+            continue
+        labelled.add(name)
+        label = Box(box.text, box.bbox, box.conf, name, length)
+        box.used = True
         boxes.append(label)
         out.append(label)
     return out

@@ -55,7 +55,7 @@ def _every_label() -> list[str]:
 def read_licence(file: str, page: Page, material: str | None) -> list[FieldValue]:
     """The contract's applicant fields printed on one licence page."""
     labels, wraps = vocabulary()
-    pairs = key_values(page, labels, multiline=wraps, fragments=True)
+    pairs = key_values(page, labels, multiline=wraps, fragments=True, misread=True)
     every_label = _every_label()
     pairs += _split_joined(pairs, labels, every_label)
     out: list[FieldValue] = []
@@ -71,6 +71,8 @@ def read_licence(file: str, page: Page, material: str | None) -> list[FieldValue
             out[-1].note = "该项有一行的末尾被印章或覆盖文字遮住，“…”处可能缺字，请人工核对"
         elif kv.fragment:
             out[-1].note = "标签只识别出一部分，按版面位置对应，请人工核对"
+        elif kv.misread:
+            out[-1].note = f"标签识别有误（读作“{kv.label}”），按版面位置对应，请人工核对"
     out.extend(_codes(file, page, material, pairs))
     if not any(v.field == "applicant.established" for v in out):
         out.extend(_from_period(pairs, file, page, material))

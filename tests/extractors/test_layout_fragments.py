@@ -167,10 +167,12 @@ def test_a_line_starting_with_a_labels_tail_is_not_a_label():
 
 
 def test_no_person_is_taken_from_a_row_with_words_left_of_it():
-    # The label is there but misread (法定代表#): the name is not taken by its shape.
+    # The label is there but misread past knowing (法宝代表#, two characters wrong): the
+    # name is not taken by its shape. (One character wrong is a misread label:
+    # test_layout_misread.py.)
     p = page(*NO_LABEL.lines and [
         (ln.text, *ln.bbox) for ln in NO_LABEL.lines if ln.text != "苏亮伟"
-    ], ("法定代表#", 369, 1830, 1100, 1935), ("苏亮伟", 1229, 1838, 1480, 1931))  # fmt: skip
+    ], ("法宝代表#", 369, 1830, 1100, 1935), ("苏亮伟", 1229, 1838, 1480, 1931))  # fmt: skip
     assert "applicant.legal_representative" not in values(p)
 
 
