@@ -248,21 +248,17 @@ def key_values(
         kv = _value_of(label, boxes, line_height, label.label in wraps)
         if kv is not None:
             out.append(kv)
-    if fragments:
+    # Labels found by a piece or with a character misread, where values have not started.
+    for wanted, finder, how in ((fragments, label_fragments, "fragment"),
+                                (misread, misread_labels, "misread")):  # fmt: skip
+        if not wanted:
+            continue
         starts = [b.bbox[0] for kv in out for b in kv.boxes]
-        for label in label_fragments(boxes, labels, found, starts):
+        for label in finder(boxes, labels, found, starts):
             kv = _value_of(label, boxes, line_height, label.label in wraps, under=False)
             if kv is not None:
                 kv.conf = round(kv.conf * FRAGMENT_DOUBT, 3)
-                kv.fragment = True
-                out.append(kv)
-    if misread:
-        starts = [b.bbox[0] for kv in out for b in kv.boxes]
-        for label in misread_labels(boxes, labels, found, starts):
-            kv = _value_of(label, boxes, line_height, label.label in wraps, under=False)
-            if kv is not None:
-                kv.conf = round(kv.conf * FRAGMENT_DOUBT, 3)
-                kv.misread = True
+                setattr(kv, how, True)
                 out.append(kv)
     if fragments or misread:
         out.sort(key=lambda kv: (kv.bbox[1], kv.bbox[0]))

@@ -12,29 +12,10 @@ from __future__ import annotations
 import pytest
 
 from extractors.layout import key_values
-from extractors.model import Block, Line, Origin, Page, Word
-from extractors.readers.licence import read_licence, vocabulary
+from extractors.readers.licence import vocabulary
+from tests.extractors.boxes import licence_fields, page
 
-
-def page(*boxes: tuple[str, float, float, float, float], conf: float = 0.98) -> Page:
-    lines = [
-        Line(
-            text=t,
-            bbox=(x0, y0, x1, y1),
-            conf=conf,
-            words=[Word(text=t, bbox=(x0, y0, x1, y1), conf=conf)],
-        )
-        for t, x0, y0, x1, y1 in boxes
-    ]
-    return Page(number=1, width=2400, height=3200, unit="px", origin=Origin.OCR,
-                blocks=[Block(lines=lines)])  # fmt: skip
-
-
-def values(p: Page) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for v in read_licence("执照.jpg", p, "business_licence"):
-        out.setdefault(v.field, v)
-    return out
+values = licence_fields
 
 
 # A portrait 2015+ licence whose label column (x 200–560) kept only the tails of its short

@@ -12,29 +12,9 @@ from __future__ import annotations
 import pytest
 
 from extractors.layout import key_values
-from extractors.model import Block, Line, Origin, Page, Word
-from extractors.readers.licence import read_licence, vocabulary
-
-
-def page(*boxes: tuple[str, float, float, float, float], conf: float = 0.98) -> Page:
-    lines = [
-        Line(
-            text=t,
-            bbox=(x0, y0, x1, y1),
-            conf=conf,
-            words=[Word(text=t, bbox=(x0, y0, x1, y1), conf=conf)],
-        )
-        for t, x0, y0, x1, y1 in boxes
-    ]
-    return Page(number=1, width=2000, height=1400, unit="px", origin=Origin.OCR,
-                blocks=[Block(lines=lines)])  # fmt: skip
-
-
-def fields(p: Page) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for v in read_licence("执照.jpg", p, "business_licence"):
-        out.setdefault(v.field, v)
-    return out
+from extractors.model import Page
+from extractors.readers.licence import vocabulary
+from tests.extractors.boxes import licence_fields, page
 
 
 # A 2015+ portrait licence, its label column at x 60 read whole, label by label.
@@ -101,20 +81,20 @@ DATE = ("成立日期", 60, 570, 170, 595), ("2016年12月23日", 185, 570, 345,
     ],
 )
 def test_a_label_read_with_one_character_wrong_is_that_label_doubted(rows, field, value, as_read):
-    got = fields(portrait(*rows))[field]
+    got = licence_fields(portrait(*rows))[field]
     assert got.value == value
     assert got.confidence < 0.98 and as_read in got.note
 
 
 def test_the_other_values_are_unchanged_and_undoubted():
-    got = fields(portrait(*ADDRESS, ("法定代表入", 60, 530, 170, 555), PERSON, *DATE))
+    got = licence_fields(portrait(*ADDRESS, ("法定代表入", 60, 530, 170, 555), PERSON, *DATE))
     assert got["applicant.name"].value == "上海荆戈工业控制设备有限公司"
     assert got["applicant.address"].note is None
     assert got["applicant.established"].value == "2016-12-23"
 
 
 def test_two_characters_wrong_is_no_label():
-    got = fields(portrait(*ADDRESS, ("汰定代表入", 60, 530, 170, 555), PERSON, *DATE))
+    got = licence_fields(portrait(*ADDRESS, ("汰定代表入", 60, 530, 170, 555), PERSON, *DATE))
     assert "applicant.legal_representative" not in got or got["applicant.legal_representative"].note
 
 
@@ -137,7 +117,7 @@ def test_a_line_away_from_the_label_column_is_text():
     )
     pairs = key_values(p, labels, multiline=vocabulary()[1], fragments=True, misread=True)
     assert not any(kv.misread for kv in pairs)
-    assert "applicant.legal_representative" not in fields(p)
+    assert "applicant.legal_representative" not in licence_fields(p)
 
 
 def test_a_field_whose_label_was_found_is_not_looked_for_again():
@@ -150,7 +130,7 @@ def test_a_field_whose_label_was_found_is_not_looked_for_again():
         *DATE,
         ("经营性演出经纪", 60, 610, 400, 635),
     )
-    assert fields(p)["applicant.legal_representative"].value == "王炜炜"
+    assert licence_fields(p)["applicant.legal_representative"].value == "王炜炜"
     pairs = key_values(p, vocabulary()[0], fragments=True, misread=True)
     assert not any(kv.misread for kv in pairs)
 

@@ -9,23 +9,14 @@ import pytest
 
 from extractors.identifiers import classify, tokens
 from extractors.layout import key_values
-from extractors.model import Block, Line, Origin, Page, Word
+from extractors.model import Page
 from extractors.ocr import rapidocr_available
 from extractors.readers.licence import read_licence, vocabulary
+from tests.extractors.boxes import page as boxes_page
 
 
 def page(*boxes: tuple[str, float, float, float, float], conf: float = 0.98) -> Page:
-    lines = [
-        Line(
-            text=t,
-            bbox=(x0, y0, x1, y1),
-            conf=conf,
-            words=[Word(text=t, bbox=(x0, y0, x1, y1), conf=conf)],
-        )
-        for t, x0, y0, x1, y1 in boxes
-    ]
-    return Page(number=1, width=2000, height=1400, unit="px", origin=Origin.OCR,
-                blocks=[Block(lines=lines)])  # fmt: skip
+    return boxes_page(*boxes, conf=conf, width=2000, height=1400)
 
 
 def read(p: Page) -> dict[str, object]:
